@@ -1,0 +1,303 @@
+"""Language clustering for one clustering type, merging types, and agreement with reference labels.
+
+``cluster``: builds the representation of ``--langs`` with ``--method``
+  - ``typology``: the typology table, centred-SVD-reduced to ``--typology-variance`` (0.65);
+  - ``learned``: the learned vectors, reduced to ``--learned-variance`` (0.60);
+  - ``svcca``: SVCCA of both (hkd.svcca) fitted on ``--fit-subset`` (default: every language with
+    a vector in both views); the other languages are projected from their typology vector;
+then clusters it (average linkage on cosine distance, scipy) and writes the clusters of this one type
+(YAML ``{TYPE: {c1: [...], ...}}``), a PNG (silhouette vs k beside the dendrogram), the
+representation (language vectors table, columns d1..dm) and optionally the silhouette curve (TSV)::
+
+    python -m hkd.clustering cluster --type svcca53 --method svcca --typology typology.tsv \\
+        --learned learned.npy [--fit-subset ar bg ...] [--langs kk be ...] \\
+        [--typology-variance 0.65 --learned-variance 0.60 --min-corr 0.5] \\
+        --out-clusters svcca53.yaml --out-plot svcca53.png --out-vectors svcca53.tsv \\
+        [--out-silhouette svcca53.silhouette.tsv]
+
+(``cluster`` may be left out when the first argument is a flag.)
+
+Choice of k: the cosine silhouette is computed for every k = 2..n-1 that the dendrogram can cut into
+exactly k clusters (tied merge heights can make a k unreachable; its silhouette is NaN). k is the
+reachable k in 3..n-1 with the highest silhouette, the smallest such k on a tie (silhouettes rounded to
+1e-10). This is Oncevay et al.'s rule "k = 2 replaced by the next best": k = 2 is never taken while
+any k >= 3 is reachable, even if k = 2 scores higher. k = 2 is used only when no k in 3..n-1 is
+reachable (n = 3, or every larger k is tied away). Fewer than 3 languages is an error. Clusters are
+named c1..cN by their first member's position in ``--langs``, members in ``--langs`` order.
+
+``combine``: merges per-type clusters files (types in the order given) into one clusters file,
+validated with hkd.clusters, and a membership table (``lang`` then one column per type holding the
+cluster name, empty where the language is in no cluster of that type)::
+
+    python -m hkd.clustering combine --inputs svcca53.yaml typology.yaml --langs kk be ... \\
+        [--allow-missing svcca23:sr] --out-clusters clusters.yaml --out-membership membership.tsv
+
+``ari``: adjusted Rand index of every type against reference labellings (columns of a TSV with a
+``code`` or ``lang`` column, e.g. the demo's languages.tsv ``code family typology_group``), over the
+languages present in both; TSV ``type reference n_langs n_clusters n_groups ari``::
+
+    python -m hkd.clustering ari --clusters clusters.yaml --reference languages.tsv \\
+        --columns family typology_group --out ari.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.cluster.hierarchy import dendrogram, fcluster, linkage
+from scipy.spatial.distance import pdist
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from hkd import svcca
+from hkd.clusters import ClustersError, canonical, labels_of, load_clusters, parse_allow_missing, parse_clusters, write_clusters
+from hkd.typology import VectorsError, format_value, read_vectors, select, write_atomic, write_vectors
+
+log = logging.getLogger("hkd.clustering")
+METHODS = ("svcca", "learned", "typology")
+
+
+@dataclass
+class Clustering:
+    langs: list[str]
+    labels: dict[str, str]  # lang -> c1..cN
+    k: int
+    silhouette: dict[int, float]  # k -> cosine silhouette (NaN where k is not reachable)
+    linkage: np.ndarray  # scipy linkage matrix [n-1, 4]
+
+    def clusters(self) -> dict[str, list[str]]:
+        return canonical(self.labels, self.langs)
+
+
+def choose_k(curve: dict[int, float]) -> int:
+    """Best reachable k >= 3 (smallest on ties); 2 only when no k >= 3 is reachable."""
+    scored = [(round(s, 10), k) for k, s in curve.items() if k >= 3 and not math.isnan(s)]
+    if scored:
+        best = max(s for s, _ in scored)
+        return min(k for s, k in scored if s == best)
+    if not math.isnan(curve.get(2, math.nan)):
+        return 2
+    raise ValueError("no number of clusters k in 2..n-1 can be cut from the dendrogram")
+
+
+def cluster_vectors(X: np.ndarray, langs: list[str]) -> Clustering:
+    """Average-linkage clustering on cosine distance, k by cosine silhouette (see module docstring)."""
+    X = np.asarray(X, dtype=float)
+    n = len(langs)
+    if X.shape[0] != n or len(set(langs)) != n:
+        raise ValueError(f"{X.shape[0]} vectors for {n} languages, or a language given twice")
+    if n < 3:
+        raise ValueError(f"clustering needs at least 3 languages, got {n}: {' '.join(langs)}")
+    norms = np.linalg.norm(X, axis=1)
+    zero = [lang for lang, norm in zip(langs, norms) if norm <= 1e-12 * max(norms.max(), 1e-300)]
+    if zero:
+        raise ValueError(f"zero vector (cosine distance undefined) for: {' '.join(zero)}")
+    distances = np.clip(pdist(X, metric="cosine"), 0.0, 2.0)
+    Z = linkage(distances, method="average")
+    curve: dict[int, float] = {}
+    assignments: dict[int, np.ndarray] = {}
+    for k in range(2, n):
+        labels = fcluster(Z, t=k, criterion="maxclust")
+        if len(set(labels)) != k:
+            curve[k] = math.nan
+            continue
+        curve[k] = float(silhouette_score(X, labels, metric="cosine"))
+        assignments[k] = labels
+    k = choose_k(curve)
+    raw = {lang: str(label) for lang, label in zip(langs, assignments[k])}
+    named = {lang: name for name, members in canonical(raw, langs).items() for lang in members}
+    return Clustering(list(langs), named, k, curve, Z)
+
+
+def plot_clustering(result: Clustering, path: Path, title: str) -> None:
+    """One PNG: silhouette vs k (chosen k marked) beside the dendrogram cut at k (matplotlib Agg)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n = len(result.langs)
+    fig = Figure(figsize=(4 + max(6.0, 0.22 * n), 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, width_ratios=[1, max(1.5, 0.055 * n)])
+    ks = [k for k, s in result.silhouette.items() if not math.isnan(s)]
+    left.plot(ks, [result.silhouette[k] for k in ks], "o-", markersize=3)
+    left.axvline(result.k, color="tab:red", linestyle="--", label=f"k = {result.k}")
+    left.set(xlabel="number of clusters k", ylabel="cosine silhouette", title="silhouette")
+    left.legend()
+    Z = result.linkage
+    cut = (Z[-result.k, 2] + Z[-(result.k - 1), 2]) / 2 if result.k > 1 else Z[-1, 2]
+    dendrogram(Z, labels=result.langs, ax=right, color_threshold=cut, leaf_rotation=90, leaf_font_size=8)
+    right.axhline(cut, color="grey", linestyle=":")
+    right.set(title=f"{title}: average linkage, cosine distance", ylabel="distance")
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def representation(method: str, typology: dict | None, learned: dict | None, langs: list[str],
+                   fit_subset: list[str] | None = None, typology_variance: float = 0.65,
+                   learned_variance: float = 0.60, min_corr: float = 0.5) -> np.ndarray:
+    """Vectors [len(langs), m] that the clustering of one type uses."""
+    if method == "typology":
+        X = select(typology, langs, "--typology")
+        return svcca.svd_reduce(X, typology_variance).transform(X)
+    if method == "learned":
+        X = select(learned, langs, "--learned")
+        return svcca.svd_reduce(X, learned_variance).transform(X)
+    if method != "svcca":
+        raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
+    if typology is None or learned is None:
+        raise ValueError("method svcca needs both --typology and --learned")
+    fit = fit_subset or [lang for lang in typology if lang in learned]
+    for view, source in ((typology, "--typology"), (learned, "--learned")):
+        select(view, fit, f"{source} (fitting languages)")
+    model = svcca.fit_svcca(select(typology, fit, "--typology"), select(learned, fit, "--learned"),
+                            typology_variance, learned_variance, min_corr)
+    log.info("svcca: fitted on %d languages; reduced dims typology %d, learned %d; canonical "
+             "correlations %s; kept %d (>= %s)", len(fit), model.typology.n_dims, model.learned.n_dims,
+             " ".join(f"{c:.3f}" for c in model.correlations), model.kept, min_corr)
+    projected = [lang for lang in langs if lang not in fit]
+    if projected:
+        log.info("svcca: projected from typology only: %s", " ".join(projected))
+    return model.transform(select(typology, langs, "--typology"))
+
+
+def adjusted_rand(labels: dict[str, str], reference: dict[str, str]) -> tuple[float, int]:
+    """ARI over the languages labelled in both; returns (ari, number of such languages)."""
+    common = [lang for lang in labels if lang in reference]
+    if len(common) < 2:
+        raise ValueError(f"ARI needs >= 2 common languages, got {len(common)}")
+    return float(adjusted_rand_score([reference[x] for x in common], [labels[x] for x in common])), len(common)
+
+
+def read_reference(path: Path, columns: list[str]) -> dict[str, dict[str, str]]:
+    """{column: {lang: label}} from a TSV with a header holding ``code`` or ``lang``; '#' lines skipped."""
+    rows = [line.split("\t") for line in Path(path).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    if not rows:
+        raise VectorsError(f"{path}: empty reference table")
+    header = rows[0]
+    key = next((c for c in ("code", "lang") if c in header), None)
+    missing = [c for c in columns if c not in header]
+    if key is None or missing:
+        raise VectorsError(f"{path}: header {header} lacks {'code/lang' if key is None else ' '.join(missing)}")
+    out: dict[str, dict[str, str]] = {c: {} for c in columns}
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise VectorsError(f"{path}: data row {number}: {len(row)} fields, header has {len(header)}")
+        for c in columns:
+            out[c][row[header.index(key)]] = row[header.index(c)]
+    return out
+
+
+def run_cluster(args) -> int:
+    typology = read_vectors(args.typology) if args.typology else None
+    learned = read_vectors(args.learned) if args.learned else None
+    if args.method in ("typology", "svcca") and typology is None:
+        raise VectorsError(f"--method {args.method} needs --typology")
+    if args.method == "learned" and learned is None:
+        raise VectorsError("--method learned needs --learned")
+    langs = args.langs or list((learned if args.method == "learned" else typology).keys())
+    X = representation(args.method, typology, learned, langs, args.fit_subset, args.typology_variance,
+                       args.learned_variance, args.min_corr)
+    result = cluster_vectors(X, langs)
+    clusters = result.clusters()
+    best = result.silhouette[result.k]
+    log.info("%s: %d languages, %d dims, k = %d (silhouette %.4f)", args.type, len(langs), X.shape[1], result.k, best)
+    for name, members in clusters.items():
+        log.info("  %s: %s", name, " ".join(members))
+    header = (f"clustering type {args.type}: method {args.method}, {len(langs)} languages, {X.shape[1]} dims, "
+              f"k = {result.k} (cosine silhouette {best:.4f}); written by hkd.clustering")
+    write_clusters(args.out_clusters, {args.type: clusters}, langs, header)
+    write_vectors(args.out_vectors, langs, [f"d{i + 1}" for i in range(X.shape[1])], X)
+    plot_clustering(result, args.out_plot, args.type)
+    if args.out_silhouette:
+        lines = ["k\tsilhouette\tchosen"] + [f"{k}\t{'nan' if math.isnan(s) else format_value(s)}\t{int(k == result.k)}"
+                                            for k, s in result.silhouette.items()]
+        write_atomic(args.out_silhouette, "\n".join(lines) + "\n")
+    return 0
+
+
+def run_combine(args) -> int:
+    merged: dict[str, dict[str, list[str]]] = {}
+    for path in args.inputs:
+        clusters, _ = parse_clusters(Path(path).read_text(encoding="utf-8"), str(path))
+        for type_name, type_clusters in clusters.items():
+            if type_name in merged:
+                raise ClustersError(f"{path}: type {type_name!r} also comes from an earlier input")
+            merged[type_name] = type_clusters
+    write_clusters(args.out_clusters, merged, args.langs, "language clusters of every type; written by hkd.clustering combine")
+    merged = load_clusters(args.out_clusters, args.langs, parse_allow_missing(args.allow_missing))
+    rows = ["\t".join(["lang", *merged])]
+    for lang in args.langs:
+        rows.append("\t".join([lang, *(labels_of(t).get(lang, "") for t in merged.values())]))
+    write_atomic(args.out_membership, "\n".join(rows) + "\n")
+    log.info("combined %d types, M = %d clusters, into %s", len(merged), sum(map(len, merged.values())), args.out_clusters)
+    return 0
+
+
+def run_ari(args) -> int:
+    clusters, _ = parse_clusters(Path(args.clusters).read_text(encoding="utf-8"), str(args.clusters))
+    reference = read_reference(args.reference, args.columns)
+    rows = ["type\treference\tn_langs\tn_clusters\tn_groups\tari"]
+    for type_name, type_clusters in clusters.items():
+        labels = labels_of(type_clusters)
+        for column, groups in reference.items():
+            ari, n = adjusted_rand(labels, groups)
+            n_groups = len({groups[x] for x in labels if x in groups})
+            rows.append(f"{type_name}\t{column}\t{n}\t{len(type_clusters)}\t{n_groups}\t{ari:.4f}")
+            log.info("ARI %s vs %s: %.4f over %d languages", type_name, column, ari, n)
+    write_atomic(args.out, "\n".join(rows) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv.insert(0, "cluster")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("cluster", help="cluster the languages of one clustering type")
+    one.add_argument("--type", required=True, help="clustering type name (the YAML top-level key)")
+    one.add_argument("--method", choices=METHODS, required=True)
+    one.add_argument("--typology", type=Path, help="typology language vectors table (TSV)")
+    one.add_argument("--learned", type=Path, help="learned language vectors (TSV, .npy or .npz)")
+    one.add_argument("--fit-subset", nargs="+", help="svcca: languages to fit on (default: all in both views)")
+    one.add_argument("--langs", nargs="+", help="languages to cluster, in output order (default: all in the table)")
+    one.add_argument("--typology-variance", type=float, default=0.65, help="SVD explained variance (0.65)")
+    one.add_argument("--learned-variance", type=float, default=0.60, help="SVD explained variance (0.60)")
+    one.add_argument("--min-corr", type=float, default=0.5, help="svcca: minimum canonical correlation (0.5)")
+    one.add_argument("--out-clusters", type=Path, required=True)
+    one.add_argument("--out-plot", type=Path, required=True)
+    one.add_argument("--out-vectors", type=Path, required=True)
+    one.add_argument("--out-silhouette", type=Path, help="optional TSV: k, silhouette, chosen")
+    comb = sub.add_parser("combine", help="merge per-type clusters files and write the membership table")
+    comb.add_argument("--inputs", nargs="+", type=Path, required=True, help="per-type clusters files, in type order")
+    comb.add_argument("--langs", nargs="+", required=True, help="the corpus languages")
+    comb.add_argument("--allow-missing", action="append", default=[], metavar="TYPE:LANG[,LANG]")
+    comb.add_argument("--out-clusters", type=Path, required=True)
+    comb.add_argument("--out-membership", type=Path, required=True)
+    ari = sub.add_parser("ari", help="adjusted Rand index of every type against reference labellings")
+    ari.add_argument("--clusters", type=Path, required=True)
+    ari.add_argument("--reference", type=Path, required=True, help="TSV with code (or lang) and label columns")
+    ari.add_argument("--columns", nargs="+", default=["family", "typology_group"])
+    ari.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
+    return {"cluster": run_cluster, "combine": run_combine, "ari": run_ari}[args.command](args)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (ValueError, ClustersError, VectorsError) as error:  # includes svcca.NoSharedDimensions
+        print(f"hkd.clustering: error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,106 @@
+"""Translate a test set with a trained fairseq model and score it with sacreBLEU.
+
+    python -m hkd.evaluate --data results/data/bin/kk --checkpoint results/teachers/kk/checkpoint_best.pt \
+        --src-lang kk --tgt-lang en --reference results/data/raw/kk/test.en --system teacher \
+        --beam 5 --tokenize none --out-json results/eval/teacher/kk.json --out-hyp results/eval/teacher/kk.hyp \
+        [-- extra fairseq-generate arguments, e.g. the multilingual task's]
+
+fairseq-generate decodes with beam search and removes the BPE (sentencepiece); the hypotheses are
+scored against the *raw* reference text, so the score does not depend on the BPE model. The default
+tokenizer is ``none``, as in the paper (the TED corpus is already tokenised); the sacreBLEU signature
+is saved with the score. Every test sentence must come back translated: a count mismatch is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from hkd.train import PLUGIN_DIR, device_args, write_atomic_text
+
+log = logging.getLogger("hkd.evaluate")
+
+
+def parse_generate_output(path: Path) -> dict[int, str]:
+    """Detokenised hypotheses (``D-<id>`` lines) of a fairseq-generate results file, by sentence id."""
+    hyps: dict[int, str] = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.startswith("D-"):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) not in (2, 3):
+                raise ValueError(f"{path}:{number}: unexpected fairseq-generate line: {line[:80]!r}")
+            sent_id = int(fields[0][2:])
+            hyps[sent_id] = fields[2] if len(fields) == 3 else ""
+    return hyps
+
+
+def score(hyps: list[str], refs: list[str], tokenize: str) -> dict:
+    """Corpus BLEU with its sacreBLEU signature."""
+    from sacrebleu.metrics import BLEU
+
+    bleu = BLEU(tokenize=tokenize)
+    result = bleu.corpus_score(hyps, [refs])
+    return {"bleu": round(result.score, 2), "signature": str(bleu.get_signature()),
+            "bleu_detail": str(result), "sentences": len(hyps)}
+
+
+def generate(data: Path, checkpoint: Path, src: str, tgt: str, beam: int, batch_size: int,
+             subset: str, extra: list[str], threads: int) -> dict[int, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [
+            sys.executable, "-m", "fairseq_cli.generate", str(data), "--path", str(checkpoint),
+            "--user-dir", str(PLUGIN_DIR), "--gen-subset", subset, "--source-lang", src, "--target-lang", tgt,
+            "--beam", str(beam), "--batch-size", str(batch_size), "--remove-bpe", "sentencepiece",
+            "--results-path", tmp, "--num-workers", "0", *device_args(), *extra,
+        ]
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        log.info("running: %s", " ".join(cmd))
+        subprocess.run(cmd, env=env, check=True)
+        return parse_generate_output(Path(tmp) / f"generate-{subset}.txt")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument("--src-lang", required=True)
+    parser.add_argument("--tgt-lang", required=True)
+    parser.add_argument("--reference", type=Path, required=True, help="raw reference text, one per line")
+    parser.add_argument("--system", required=True, help="the system's name in the tables")
+    parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--tokenize", default="none", help="sacreBLEU tokenizer")
+    parser.add_argument("--subset", default="test")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out-json", type=Path, required=True)
+    parser.add_argument("--out-hyp", type=Path, required=True)
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="-- then extra fairseq-generate arguments")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    refs = args.reference.read_text(encoding="utf-8").splitlines()
+    by_id = generate(args.data, args.checkpoint, args.src_lang, args.tgt_lang, args.beam, args.batch_size,
+                     args.subset, extra, args.threads)
+    missing = sorted(set(range(len(refs))) - set(by_id))
+    if missing or len(by_id) != len(refs):
+        raise RuntimeError(f"{args.checkpoint}: {len(by_id)} hypotheses for {len(refs)} references in "
+                           f"{args.reference} (first missing ids: {missing[:5]})")
+    hyps = [by_id[i] for i in range(len(refs))]
+    result = {"lang": args.src_lang, "system": args.system, "checkpoint": str(args.checkpoint),
+              "beam": args.beam, **score(hyps, refs, args.tokenize)}
+    write_atomic_text(args.out_hyp, "".join(h + "\n" for h in hyps))
+    write_atomic_text(args.out_json, json.dumps(result, indent=1, sort_keys=True) + "\n")
+    log.info("%s %s: BLEU %.2f (%s)", args.system, args.src_lang, result["bleu"], result["signature"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""fairseq command-line arguments built from the workflow's model settings (pure functions).
+
+The config describes a model by a few named settings (layers, sizes, dropout, schedule); this module
+turns them into the fairseq-train arguments, so the mapping is written once and tested, and Snakemake
+passes the result to the job as a parameter (a changed setting reruns the job).
+
+    bilingual_args("kk", "en", {"encoder_layers": 2, "embed_dim": 64})  # -> ["--task", ...]
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+# Settings every model needs; the config may override each (config/schema.yaml: $defs.training).
+DEFAULTS = {
+    "encoder_layers": 2, "decoder_layers": 2, "embed_dim": 256, "ffn_dim": 1024, "attention_heads": 4,
+    "dropout": 0.3, "label_smoothing": 0.1, "lr": 5e-4, "warmup_updates": 4000, "max_tokens": 4096,
+    "max_epoch": 100, "patience": 20, "seed": 1, "eval_bleu_beam": 1, "save_interval_updates": 0,
+}
+
+
+def merged_settings(default: dict, override: dict | None = None) -> dict:
+    """The model's settings: hkd's defaults, then the config's default, then a per-item override."""
+    unknown = set(default) - set(DEFAULTS) | set(override or {}) - set(DEFAULTS)
+    if unknown:
+        raise KeyError(f"unknown model setting(s): {sorted(unknown)}")
+    return {**DEFAULTS, **default, **(override or {})}
+
+
+def transformer_args(settings: dict) -> list[str]:
+    """fairseq-train arguments of an encoder-decoder Transformer trained with label-smoothed CE,
+    Adam and an inverse square root schedule, early-stopped on dev BLEU (BPE removed)."""
+    s = merged_settings(settings)
+    args = [
+        "--arch", "transformer",
+        "--encoder-layers", str(s["encoder_layers"]), "--decoder-layers", str(s["decoder_layers"]),
+        "--encoder-embed-dim", str(s["embed_dim"]), "--decoder-embed-dim", str(s["embed_dim"]),
+        "--encoder-ffn-embed-dim", str(s["ffn_dim"]), "--decoder-ffn-embed-dim", str(s["ffn_dim"]),
+        "--encoder-attention-heads", str(s["attention_heads"]),
+        "--decoder-attention-heads", str(s["attention_heads"]),
+        "--share-decoder-input-output-embed",
+        "--dropout", str(s["dropout"]),
+        "--criterion", "label_smoothed_cross_entropy", "--label-smoothing", str(s["label_smoothing"]),
+        "--optimizer", "adam", "--adam-betas", "(0.9,0.98)", "--clip-norm", "0.0",
+        "--lr", str(s["lr"]), "--lr-scheduler", "inverse_sqrt", "--warmup-updates", str(s["warmup_updates"]),
+        "--warmup-init-lr", "1e-07",
+        "--max-tokens", str(s["max_tokens"]), "--max-epoch", str(s["max_epoch"]),
+        "--patience", str(s["patience"]), "--seed", str(s["seed"]),
+        "--eval-bleu", "--eval-bleu-args", json.dumps({"beam": s["eval_bleu_beam"]}, separators=(",", ":")),
+        "--eval-bleu-remove-bpe", "sentencepiece",
+        "--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric",
+    ]
+    if s["save_interval_updates"]:
+        args += ["--save-interval-updates", str(s["save_interval_updates"]), "--keep-interval-updates", "1"]
+    return args
+
+
+def bilingual_args(src: str, tgt: str, settings: dict) -> list[str]:
+    """A bilingual teacher: fairseq's translation task on one pair."""
+    return ["--task", "translation", "--source-lang", src, "--target-lang", tgt] + transformer_args(settings)
+
+
+def quote(args: list[str]) -> str:
+    """The arguments as one shell-quoted string (for a Snakemake `params:` value)."""
+    return shlex.join(args)

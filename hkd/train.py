@@ -1,0 +1,191 @@
+"""Run one fairseq training job so that it can be killed and started again at any time.
+
+Every model of the workflow (bilingual teachers, the universal model, teacher-assistants, the
+student) is trained through this wrapper:
+
+    python -m hkd.train --data results/data/bin/kk --work-dir results/teachers/kk/work \
+        --checkpoint results/teachers/kk/checkpoint_best.pt --curve results/teachers/kk/curve.jsonl \
+        --threads 1 -- --task translation --source-lang kk --target-lang en --arch transformer ...
+
+- The fairseq arguments after ``--`` define the run. Their hash names the run's folder under
+  ``--work-dir``, so a job that is killed (SLURM time limit, preemption, kill -9) and started again
+  with the same arguments resumes from that folder's ``checkpoint_last.pt`` (fairseq restores it), and
+  a job whose settings changed starts afresh instead of resuming a model trained with other ones
+  (folders of earlier settings are removed, and said so in the log).
+- The declared outputs appear only when training has finished: the best checkpoint (by the run's
+  ``--best-checkpoint-metric``), and the training curve as JSON lines (one record per epoch and tag,
+  train or valid, plus one ``start`` record per (re)start saying which epoch it resumed after).
+- fairseq runs in a child process with the hkd plugin (``--user-dir hkd_fairseq``), on the CPU when no
+  GPU is visible, else on every visible GPU (fairseq's distributed data parallel when there are
+  several).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import hkd_fairseq
+
+log = logging.getLogger("hkd.train")
+
+PLUGIN_DIR = Path(hkd_fairseq.__file__).resolve().parent
+
+
+def run_key(fairseq_args: list[str], data: Path) -> str:
+    """A short, stable name for a run: the hash of its data folder and its fairseq arguments."""
+    blob = json.dumps({"data": str(data), "args": fairseq_args}, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def checkpoint_epoch(path: Path) -> int | None:
+    """The last finished epoch saved in a fairseq checkpoint, or None when there is none."""
+    if not path.is_file():
+        return None
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    itr = (state.get("extra_state") or {}).get("train_iterator") or {}
+    epoch = itr.get("epoch")
+    # fairseq saves the iterator of the epoch in progress: a checkpoint written at the end of
+    # epoch N says epoch N with end_of_epoch True; one written mid-epoch says it without.
+    if epoch is None:
+        return None
+    return epoch if itr.get("end_of_epoch", True) else epoch - 1
+
+
+def _number(value):
+    """fairseq logs its statistics as strings ("3.162"); the curve keeps them as numbers."""
+    if isinstance(value, str):
+        try:
+            return int(value) if value.lstrip("-").isdigit() else float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def merge_curve(records: list[dict]) -> list[dict]:
+    """Keep one record per (tag, epoch), the latest: an epoch redone after a restart replaces the
+    one that was cut off. Start records are all kept, in order."""
+    latest: dict[tuple[str, int], dict] = {}
+    starts = []
+    for rec in records:
+        if rec.get("tag") == "start":
+            starts.append(rec)
+        elif "epoch" in rec:
+            latest[(rec["tag"], int(rec["epoch"]))] = {k: _number(v) for k, v in rec.items()}
+    ordered = sorted(latest.values(), key=lambda r: (int(r["epoch"]), r["tag"] != "train"))
+    return starts + ordered
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                # a killed job can leave one half-written last line; anything else is an error
+                if f.readline():
+                    raise ValueError(f"{path}:{number}: not a JSON record: {line[:80]!r}")
+                log.warning("%s:%d: ignoring a half-written last record (the job was killed)", path, number)
+    return records
+
+
+def write_atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
+    os.close(fd)
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def device_args() -> list[str]:
+    import torch
+
+    if torch.cuda.is_available():
+        return []  # fairseq uses every visible GPU (distributed data parallel when several)
+    return ["--cpu"]
+
+
+def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_args: list[str],
+          threads: int = 1, extra_env: dict[str, str] | None = None) -> None:
+    key = run_key(fairseq_args, data)
+    run_dir = work_dir / f"run-{key}"
+    if work_dir.is_dir():
+        for stale in sorted(work_dir.glob("run-*")):
+            if stale != run_dir:
+                log.info("removing %s: it was trained with other settings", stale)
+                shutil.rmtree(stale)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    partial = run_dir / "curve.partial.jsonl"
+    last = run_dir / "checkpoint_last.pt"
+    resumed_after = checkpoint_epoch(last)
+    if resumed_after is None:
+        log.info("starting %s from scratch", run_dir)
+    else:
+        log.info("resuming %s from %s (epoch %d finished)", run_dir, last, resumed_after)
+    with open(partial, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"tag": "start", "resumed_after_epoch": resumed_after}) + "\n")
+
+    cmd = [
+        sys.executable, "-m", "fairseq_cli.train", str(data),
+        "--user-dir", str(PLUGIN_DIR), "--save-dir", str(run_dir),
+        "--log-format", "json", "--no-epoch-checkpoints", "--num-workers", "0",
+        *device_args(), *fairseq_args,
+    ]
+    env = {**os.environ, "HKD_CURVE_FILE": str(partial), "OMP_NUM_THREADS": str(threads),
+           "MKL_NUM_THREADS": str(threads), **(extra_env or {})}
+    log.info("running: %s", " ".join(cmd))
+    result = subprocess.run(cmd, env=env)
+    if result.returncode != 0:
+        raise RuntimeError(f"fairseq-train failed with exit code {result.returncode}; "
+                           f"rerun the job to resume from {last}")
+    best = run_dir / "checkpoint_best.pt"
+    if not best.is_file():
+        raise RuntimeError(f"fairseq-train finished without writing {best}")
+    records = merge_curve(read_jsonl(partial))
+    copy_atomic(best, checkpoint)
+    write_atomic_text(curve, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    epochs = [r["epoch"] for r in records if r.get("tag") == "train"]
+    log.info("done: %s (%d epochs), curve %s", checkpoint, len(epochs), curve)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="fairseq data folder")
+    parser.add_argument("--work-dir", type=Path, required=True, help="where runs keep their checkpoints")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="output: the best checkpoint")
+    parser.add_argument("--curve", type=Path, required=True, help="output: the training curve (JSON lines)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("fairseq_args", nargs=argparse.REMAINDER, help="-- then the fairseq-train arguments")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    fairseq_args = args.fairseq_args[1:] if args.fairseq_args[:1] == ["--"] else args.fairseq_args
+    train(args.data, args.work_dir, args.checkpoint, args.curve, fairseq_args, args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Typological language vectors from URIEL (lang2vec), and the language-vectors table format.
+
+Maps the TED talks' ISO 639-1 codes to the ISO 639-3 codes URIEL knows, fetches one lang2vec feature
+set and writes a *language vectors table*::
+
+    python -m hkd.typology --langs kk be bn ... --feature-set syntax_knn --out typology.tsv \\
+        [--allow-missing impute-mean] [--map ku=kmr]
+
+Language vectors table: TSV, header ``lang`` then one column per feature, one row per language, in
+the order of ``--langs``. Learned vectors may instead come as a NumPy file holding a {code: vector}
+mapping (``np.save`` of a dict, read with allow_pickle; or ``np.savez`` with one array per code).
+``read_vectors`` reads all three; errors (``VectorsError``) name the file and line or key: ragged
+rows, non-numeric values, NaN or infinite values, duplicate languages, an empty table.
+
+Code mapping (``TED_TO_ISO3``): the ISO 639-3 individual language, where URIEL lacks the
+macrolanguage: az -> azj, mn -> khk, sq -> als, zh -> cmn, ms -> zlm, fa -> pes, ar -> arb; ku -> kur
+and et -> est as in Oncevay et al. 2020 (src/tedlangs.py). A 3-letter code that URIEL knows is taken
+as is. A code that maps to nothing URIEL knows is an error naming it: a language is never dropped.
+
+Missing values: ``syntax_knn`` (default; 103 kNN-imputed binary syntax features) has none. Raw
+``syntax_wals`` marks missing values ``--`` (and is empty for glg, hrv, kaz, slk, srp, zlm). By
+default a language with any missing value is an error naming it; ``--allow-missing impute-mean``
+fills a missing value with the mean of that feature over the requested languages that have it, drops
+features that no requested language has, and logs how many values were imputed per language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("hkd.typology")
+
+# The 53 TED source languages and English, ISO 639-1 -> an ISO 639-3 code present in URIEL.
+TED_TO_ISO3 = {
+    "ar": "arb", "az": "azj", "be": "bel", "bg": "bul", "bn": "ben", "bs": "bos", "cs": "ces",
+    "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa", "et": "est", "eu": "eus",
+    "fa": "pes", "fi": "fin", "fr": "fra", "gl": "glg", "he": "heb", "hi": "hin", "hr": "hrv",
+    "hu": "hun", "hy": "hye", "id": "ind", "it": "ita", "ja": "jpn", "ka": "kat", "kk": "kaz",
+    "ko": "kor", "ku": "kur", "lt": "lit", "mk": "mkd", "mn": "khk", "mr": "mar", "ms": "zlm",
+    "my": "mya", "nb": "nob", "nl": "nld", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus",
+    "sk": "slk", "sl": "slv", "sq": "als", "sr": "srp", "sv": "swe", "ta": "tam", "th": "tha",
+    "tr": "tur", "uk": "ukr", "ur": "urd", "vi": "vie", "zh": "cmn",
+}
+MISSING_POLICIES = ("error", "impute-mean")
+
+
+class VectorsError(ValueError):
+    """A language code, feature set or vectors file that cannot be used; the message names it."""
+
+
+def _lang2vec():
+    """Imports lang2vec lazily (slow, and it warns about pkg_resources); only this module needs it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import lang2vec.lang2vec as l2v
+    return l2v
+
+
+def to_iso3(codes: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Maps each code to an ISO 639-3 code in URIEL; raises naming every code that cannot be mapped."""
+    l2v = _lang2vec()
+    mapping, bad = {}, []
+    for code in codes:
+        iso3 = (overrides or {}).get(code) or TED_TO_ISO3.get(code) or code
+        if iso3 not in l2v.URIEL_LANGUAGES:
+            bad.append(f"{code} (-> {iso3})" if iso3 != code else code)
+        mapping[code] = iso3
+    if bad:
+        raise VectorsError(
+            f"language code(s) not in URIEL: {', '.join(bad)}; add a mapping with --map CODE=ISO3 "
+            "(lang2vec.URIEL_LANGUAGES lists the ISO 639-3 codes URIEL knows)")
+    return mapping
+
+
+def uriel_features(codes: list[str], feature_set: str = "syntax_knn", missing: str = "error",
+                   overrides: dict[str, str] | None = None) -> tuple[list[str], np.ndarray]:
+    """Returns (feature names, matrix [len(codes), n_features]) for one lang2vec feature set."""
+    if missing not in MISSING_POLICIES:
+        raise VectorsError(f"unknown missing-value policy {missing!r}; choose from {MISSING_POLICIES}")
+    if len(set(codes)) != len(codes):
+        raise VectorsError(f"languages given more than once: {sorted({c for c in codes if codes.count(c) > 1})}")
+    l2v = _lang2vec()
+    if feature_set not in l2v.FEATURE_SETS_DICT or feature_set == "learned":
+        raise VectorsError(f"unknown or unsupported lang2vec feature set {feature_set!r}")
+    iso3 = to_iso3(codes, overrides)
+    table = l2v.get_features([iso3[c] for c in codes], feature_set, header=True)
+    names = [str(n) for n in table["CODE"]]
+    rows = [[math.nan if v == "--" else float(v) for v in table[iso3[c]]] for c in codes]
+    matrix = np.array(rows, dtype=float).reshape(len(codes), len(names))
+    holes = np.isnan(matrix)
+    if holes.any():
+        counts = {c: int(n) for c, n in zip(codes, holes.sum(axis=1)) if n}
+        listing = ", ".join(f"{c} ({n}/{len(names)})" for c, n in counts.items())
+        if missing == "error":
+            raise VectorsError(f"{feature_set} has missing values for: {listing}; use syntax_knn or "
+                               "--allow-missing impute-mean")
+        empty = holes.all(axis=0)
+        if empty.any():
+            log.warning("dropping %d features that no requested language has", int(empty.sum()))
+            names = [n for n, e in zip(names, empty) if not e]
+            matrix, holes = matrix[:, ~empty], holes[:, ~empty]
+        means = np.nanmean(matrix, axis=0)
+        matrix = np.where(holes, means[None, :], matrix)
+        log.warning("imputed %d of %d values with the feature mean: %s", int(holes.sum()), matrix.size,
+                    ", ".join(f"{c} {int(n)}" for c, n in zip(codes, holes.sum(axis=1)) if n))
+        for c, n in zip(codes, holes.sum(axis=1)):
+            if n == len(names):
+                log.warning("%s has no value of its own in %s: its vector is the mean", c, feature_set)
+    return names, matrix
+
+
+# ---- language vectors table I/O --------------------------------------------------------------
+
+
+def format_value(x: float) -> str:
+    """Shortest text that reads back to the same float; integral values without a decimal point."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else repr(float(x))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Writes text to a temporary file beside path, then renames it over path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_vectors(path: Path, langs: list[str], names: list[str], matrix: np.ndarray) -> None:
+    """Writes a language vectors table (TSV) atomically; same input, byte-identical file."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.shape != (len(langs), len(names)):
+        raise VectorsError(f"{path}: matrix shape {matrix.shape} != ({len(langs)}, {len(names)})")
+    lines = ["\t".join(["lang", *names])]
+    lines += ["\t".join([lang, *map(format_value, row)]) for lang, row in zip(langs, matrix)]
+    write_atomic(path, "\n".join(lines) + "\n")
+
+
+def _check_vector(where: str, values, width: int | None) -> np.ndarray:
+    try:
+        vector = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise VectorsError(f"{where}: non-numeric value ({error})") from None
+    if vector.ndim != 1:
+        raise VectorsError(f"{where}: expected a 1-d vector, got shape {vector.shape}")
+    if width is not None and vector.size != width:
+        raise VectorsError(f"{where}: {vector.size} values, expected {width} (ragged)")
+    if not np.isfinite(vector).all():
+        raise VectorsError(f"{where}: NaN or infinite value at position {int(np.argmin(np.isfinite(vector)))}")
+    return vector
+
+
+def read_vectors(path: Path) -> dict[str, np.ndarray]:
+    """Reads a language vectors table (.tsv) or a {code: vector} NumPy file (.npy/.npz), in file order."""
+    path = Path(path)
+    if not path.is_file():
+        raise VectorsError(f"{path}: no such file")
+    vectors: dict[str, np.ndarray] = {}
+    if path.suffix in (".npy", ".npz"):
+        if path.suffix == ".npy":
+            obj = np.load(path, allow_pickle=True)
+            obj = obj.item() if obj.dtype == object and obj.ndim == 0 else obj
+            if not isinstance(obj, dict):
+                raise VectorsError(f"{path}: expected np.save of a {{code: vector}} dict, got {type(obj).__name__}")
+            items = list(obj.items())
+        else:
+            with np.load(path, allow_pickle=False) as archive:
+                items = [(key, archive[key]) for key in archive.files]
+        width = None
+        for code, values in items:
+            if not isinstance(code, str) or not code:
+                raise VectorsError(f"{path}: key {code!r} is not a language code")
+            vectors[code] = _check_vector(f"{path}: key {code!r}", values, width)
+            width = vectors[code].size
+    else:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if not lines or lines[0].split("\t")[0] != "lang":
+            raise VectorsError(f"{path}:1: header must start with 'lang' then the feature names")
+        width = len(lines[0].split("\t")) - 1
+        for number, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            code, *fields = line.split("\t")
+            where = f"{path}:{number}: language {code!r}"
+            if code in vectors:
+                raise VectorsError(f"{where}: duplicate language")
+            if len(fields) != width:
+                raise VectorsError(f"{where}: {len(fields)} values, header has {width} features (ragged)")
+            vectors[code] = _check_vector(where, fields, width)
+    if not vectors:
+        raise VectorsError(f"{path}: no language vectors")
+    return vectors
+
+
+def select(vectors: dict[str, np.ndarray], langs: list[str], source: str) -> np.ndarray:
+    """Stacks the vectors of langs (in that order); raises naming every language source lacks."""
+    missing = [lang for lang in langs if lang not in vectors]
+    if missing:
+        raise VectorsError(f"{source}: no vector for language(s) {' '.join(missing)}")
+    return np.stack([vectors[lang] for lang in langs])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--langs", nargs="+", required=True, help="language codes (TED ISO 639-1)")
+    parser.add_argument("--feature-set", default="syntax_knn", help="lang2vec feature set (default syntax_knn)")
+    parser.add_argument("--allow-missing", choices=MISSING_POLICIES, default="error",
+                        help="what to do with missing ('--') values (default: error)")
+    parser.add_argument("--map", action="append", default=[], metavar="CODE=ISO3",
+                        help="override the ISO 639-3 code of one language (repeatable)")
+    parser.add_argument("--out", type=Path, required=True, help="language vectors table (TSV)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
+    overrides = {}
+    for item in args.map:
+        code, sep, iso3 = item.partition("=")
+        if not sep or not code or not iso3:
+            raise VectorsError(f"--map {item!r}: expected CODE=ISO3")
+        overrides[code] = iso3
+    names, matrix = uriel_features(args.langs, args.feature_set, args.allow_missing, overrides)
+    write_vectors(args.out, args.langs, names, matrix)
+    log.info("wrote %d languages x %d %s features to %s", len(args.langs), len(names), args.feature_set, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except VectorsError as error:
+        print(f"hkd.typology: error: {error}", file=sys.stderr)
+        sys.exit(1)
