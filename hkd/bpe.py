@@ -11,7 +11,7 @@ small ones; the English side of all pairs is one more "language" of the sample.
 
     python -m hkd.bpe train --inputs a/train.a a/train.en b/train.b ... --model-prefix spm/spm \
         --vocab-size 32000 --temperature 5 --sample-sentences 2000000
-    python -m hkd.bpe encode --model spm/spm.model --input raw/test.kk --output spm/test.kk
+    python -m hkd.bpe encode --model spm/spm.model --inputs raw/test.kk raw/test.en --outputs spm/test.kk spm/test.en
     python -m hkd.bpe dict --model spm/spm.model --inputs spm/*/train.* --langs kk be ... --target en \
         --output dict.txt
 """
@@ -113,16 +113,20 @@ def write_atomic(path: Path, lines) -> None:
     os.replace(tmp, path)
 
 
-def encode(model: Path, input_path: Path, output: Path) -> None:
+def encode(model: Path, inputs: list[Path], outputs: list[Path]) -> None:
+    """Apply the BPE model to each input file, writing the pieces space-separated, line by line."""
     import sentencepiece as spm
 
+    if len(inputs) != len(outputs):
+        raise ValueError(f"{len(inputs)} input file(s) but {len(outputs)} output file(s)")
     sp = spm.SentencePieceProcessor(model_file=str(model))
-    lines = read_lines(input_path)
-    pieces = sp.encode(lines, out_type=str)
-    for number, (line, enc) in enumerate(zip(lines, pieces), start=1):
-        if not enc:
-            raise ValueError(f"{input_path}:{number}: line encodes to nothing: {line!r}")
-    write_atomic(output, (" ".join(p) for p in pieces))
+    for input_path, output in zip(inputs, outputs):
+        lines = read_lines(input_path)
+        pieces = sp.encode(lines, out_type=str)
+        for number, (line, enc) in enumerate(zip(lines, pieces), start=1):
+            if not enc:
+                raise ValueError(f"{input_path}:{number}: line encodes to nothing: {line!r}")
+        write_atomic(output, (" ".join(p) for p in pieces))
 
 
 def build_dictionary(model: Path, inputs: list[Path], langs: list[str]) -> list[tuple[str, int]]:
@@ -160,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--character-coverage", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--target", default="en")
-    p = sub.add_parser("encode", help="apply the BPE model to one file")
+    p = sub.add_parser("encode", help="apply the BPE model to files")
     p.add_argument("--model", type=Path, required=True)
-    p.add_argument("--input", type=Path, required=True)
-    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--inputs", type=Path, nargs="+", required=True)
+    p.add_argument("--outputs", type=Path, nargs="+", required=True, help="one per input, same order")
     p = sub.add_parser("dict", help="write the shared fairseq dictionary")
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--inputs", type=Path, nargs="+", required=True, help="BPE-encoded training files")
@@ -175,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         train(args.inputs, args.model_prefix, args.vocab_size, args.temperature, args.sample_sentences,
               args.character_coverage, args.seed, args.target)
     elif args.cmd == "encode":
-        encode(args.model, args.input, args.output)
+        encode(args.model, args.inputs, args.outputs)
     else:
         entries = build_dictionary(args.model, args.inputs, args.langs)
         write_atomic(args.output, (f"{tok} {count}" for tok, count in entries))

@@ -1,17 +1,21 @@
 """Language clustering for one clustering type, merging types, and agreement with reference labels.
 
 ``cluster``: builds the representation of ``--langs`` with ``--method``
-  - ``typology``: the typology table, centred-SVD-reduced to ``--typology-variance`` (0.65);
-  - ``learned``: the learned vectors, reduced to ``--learned-variance`` (0.60);
-  - ``svcca``: SVCCA of both (hkd.svcca) fitted on ``--fit-subset`` (default: every language with
-    a vector in both views); the other languages are projected from their typology vector;
+  - ``typology``: the typology vectors as they are (with ``--reduce``: centred-SVD-reduced to
+    ``--typology-variance``). Raw URIEL ``syntax_knn`` vectors of the 53 TED languages give exactly
+    the paper's type 4 (``wals_kb``, 3 clusters, ARI 1.0; tools/ted53_typology_clusters.py), while
+    the 0.65 SVD reduction gives 15 clusters (ARI 0.16): so no reduction by default;
+  - ``learned``: the learned vectors as they are (with ``--reduce``: reduced to ``--learned-variance``);
+  - ``svcca``: SVCCA of both (hkd.svcca; SVD to 0.65 / 0.60, CCA, correlation >= 0.5) fitted on
+    ``--fit-subset`` (default: every language with a vector in both views); the other languages
+    are projected from their typology vector;
 then clusters it (average linkage on cosine distance, scipy) and writes the clusters of this one type
 (YAML ``{TYPE: {c1: [...], ...}}``), a PNG (silhouette vs k beside the dendrogram), the
 representation (language vectors table, columns d1..dm) and optionally the silhouette curve (TSV)::
 
     python -m hkd.clustering cluster --type svcca53 --method svcca --typology typology.tsv \\
         --learned learned.npy [--fit-subset ar bg ...] [--langs kk be ...] \\
-        [--typology-variance 0.65 --learned-variance 0.60 --min-corr 0.5] \\
+        [--typology-variance 0.65 --learned-variance 0.60 --min-corr 0.5] [--reduce] \\
         --out-clusters svcca53.yaml --out-plot svcca53.png --out-vectors svcca53.tsv \\
         [--out-silhouette svcca53.silhouette.tsv]
 
@@ -55,7 +59,16 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from hkd import svcca
-from hkd.clusters import ClustersError, canonical, labels_of, load_clusters, parse_allow_missing, parse_clusters, write_clusters
+from hkd.clusters import (
+    NAME,
+    ClustersError,
+    canonical,
+    labels_of,
+    load_clusters,
+    parse_allow_missing,
+    parse_clusters,
+    write_clusters,
+)
 from hkd.typology import VectorsError, format_value, read_vectors, select, write_atomic, write_vectors
 
 log = logging.getLogger("hkd.clustering")
@@ -89,8 +102,11 @@ def cluster_vectors(X: np.ndarray, langs: list[str]) -> Clustering:
     """Average-linkage clustering on cosine distance, k by cosine silhouette (see module docstring)."""
     X = np.asarray(X, dtype=float)
     n = len(langs)
-    if X.shape[0] != n or len(set(langs)) != n:
-        raise ValueError(f"{X.shape[0]} vectors for {n} languages, or a language given twice")
+    twice = sorted({lang for lang in langs if langs.count(lang) > 1})
+    if twice:
+        raise ValueError(f"language(s) given more than once: {' '.join(twice)}")
+    if X.ndim != 2 or X.shape[0] != n:
+        raise ValueError(f"{X.shape[0]} vectors for {n} languages")
     if n < 3:
         raise ValueError(f"clustering needs at least 3 languages, got {n}: {' '.join(langs)}")
     norms = np.linalg.norm(X, axis=1)
@@ -142,16 +158,24 @@ def plot_clustering(result: Clustering, path: Path, title: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def representation(method: str, typology: dict | None, learned: dict | None, langs: list[str],
-                   fit_subset: list[str] | None = None, typology_variance: float = 0.65,
-                   learned_variance: float = 0.60, min_corr: float = 0.5) -> np.ndarray:
+def representation(
+    method: str,
+    typology: dict | None,
+    learned: dict | None,
+    langs: list[str],
+    fit_subset: list[str] | None = None,
+    typology_variance: float = 0.65,
+    learned_variance: float = 0.60,
+    min_corr: float = 0.5,
+    reduce: bool = False,
+) -> np.ndarray:
     """Vectors [len(langs), m] that the clustering of one type uses."""
-    if method == "typology":
-        X = select(typology, langs, "--typology")
-        return svcca.svd_reduce(X, typology_variance).transform(X)
-    if method == "learned":
-        X = select(learned, langs, "--learned")
-        return svcca.svd_reduce(X, learned_variance).transform(X)
+    if method in ("typology", "learned"):
+        view, variance = (typology, typology_variance) if method == "typology" else (learned, learned_variance)
+        if view is None:
+            raise ValueError(f"method {method} needs --{method}")
+        X = select(view, langs, f"--{method}")
+        return svcca.svd_reduce(X, variance).transform(X) if reduce else X
     if method != "svcca":
         raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
     if typology is None or learned is None:
@@ -159,11 +183,23 @@ def representation(method: str, typology: dict | None, learned: dict | None, lan
     fit = fit_subset or [lang for lang in typology if lang in learned]
     for view, source in ((typology, "--typology"), (learned, "--learned")):
         select(view, fit, f"{source} (fitting languages)")
-    model = svcca.fit_svcca(select(typology, fit, "--typology"), select(learned, fit, "--learned"),
-                            typology_variance, learned_variance, min_corr)
-    log.info("svcca: fitted on %d languages; reduced dims typology %d, learned %d; canonical "
-             "correlations %s; kept %d (>= %s)", len(fit), model.typology.n_dims, model.learned.n_dims,
-             " ".join(f"{c:.3f}" for c in model.correlations), model.kept, min_corr)
+    model = svcca.fit_svcca(
+        select(typology, fit, "--typology"),
+        select(learned, fit, "--learned"),
+        typology_variance,
+        learned_variance,
+        min_corr,
+    )
+    log.info(
+        "svcca: fitted on %d languages; reduced dims typology %d, learned %d; canonical "
+        "correlations %s; kept %d (>= %s)",
+        len(fit),
+        model.typology.n_dims,
+        model.learned.n_dims,
+        " ".join(f"{c:.3f}" for c in model.correlations),
+        model.kept,
+        min_corr,
+    )
     projected = [lang for lang in langs if lang not in fit]
     if projected:
         log.info("svcca: projected from typology only: %s", " ".join(projected))
@@ -180,8 +216,11 @@ def adjusted_rand(labels: dict[str, str], reference: dict[str, str]) -> tuple[fl
 
 def read_reference(path: Path, columns: list[str]) -> dict[str, dict[str, str]]:
     """{column: {lang: label}} from a TSV with a header holding ``code`` or ``lang``; '#' lines skipped."""
-    rows = [line.split("\t") for line in Path(path).read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    rows = [
+        line.split("\t")
+        for line in Path(path).read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     if not rows:
         raise VectorsError(f"{path}: empty reference table")
     header = rows[0]
@@ -199,6 +238,8 @@ def read_reference(path: Path, columns: list[str]) -> dict[str, dict[str, str]]:
 
 
 def run_cluster(args) -> int:
+    if not NAME.match(args.type):
+        raise ClustersError(f"--type {args.type!r} is not an identifier ([A-Za-z][A-Za-z0-9_]*)")
     typology = read_vectors(args.typology) if args.typology else None
     learned = read_vectors(args.learned) if args.learned else None
     if args.method in ("typology", "svcca") and typology is None:
@@ -206,23 +247,36 @@ def run_cluster(args) -> int:
     if args.method == "learned" and learned is None:
         raise VectorsError("--method learned needs --learned")
     langs = args.langs or list((learned if args.method == "learned" else typology).keys())
-    X = representation(args.method, typology, learned, langs, args.fit_subset, args.typology_variance,
-                       args.learned_variance, args.min_corr)
+    X = representation(
+        args.method,
+        typology,
+        learned,
+        langs,
+        args.fit_subset,
+        args.typology_variance,
+        args.learned_variance,
+        args.min_corr,
+        args.reduce,
+    )
     result = cluster_vectors(X, langs)
     clusters = result.clusters()
     best = result.silhouette[result.k]
     log.info("%s: %d languages, %d dims, k = %d (silhouette %.4f)", args.type, len(langs), X.shape[1], result.k, best)
     for name, members in clusters.items():
         log.info("  %s: %s", name, " ".join(members))
-    header = (f"clustering type {args.type}: method {args.method}, {len(langs)} languages, {X.shape[1]} dims, "
-              f"k = {result.k} (cosine silhouette {best:.4f}); written by hkd.clustering")
-    write_clusters(args.out_clusters, {args.type: clusters}, langs, header)
-    write_vectors(args.out_vectors, langs, [f"d{i + 1}" for i in range(X.shape[1])], X)
+    header = (
+        f"clustering type {args.type}: method {args.method}, {len(langs)} languages, {X.shape[1]} dims, "
+        f"k = {result.k} (cosine silhouette {best:.4f}); written by hkd.clustering"
+    )
     plot_clustering(result, args.out_plot, args.type)
+    write_vectors(args.out_vectors, langs, [f"d{i + 1}" for i in range(X.shape[1])], X)
     if args.out_silhouette:
-        lines = ["k\tsilhouette\tchosen"] + [f"{k}\t{'nan' if math.isnan(s) else format_value(s)}\t{int(k == result.k)}"
-                                            for k, s in result.silhouette.items()]
+        lines = ["k\tsilhouette\tchosen"] + [
+            f"{k}\t{'nan' if math.isnan(s) else format_value(s)}\t{int(k == result.k)}"
+            for k, s in result.silhouette.items()
+        ]
         write_atomic(args.out_silhouette, "\n".join(lines) + "\n")
+    write_clusters(args.out_clusters, {args.type: clusters}, langs, header)  # last: the main output
     return 0
 
 
@@ -234,13 +288,17 @@ def run_combine(args) -> int:
             if type_name in merged:
                 raise ClustersError(f"{path}: type {type_name!r} also comes from an earlier input")
             merged[type_name] = type_clusters
-    write_clusters(args.out_clusters, merged, args.langs, "language clusters of every type; written by hkd.clustering combine")
+    write_clusters(
+        args.out_clusters, merged, args.langs, "language clusters of every type; written by hkd.clustering combine"
+    )
     merged = load_clusters(args.out_clusters, args.langs, parse_allow_missing(args.allow_missing))
     rows = ["\t".join(["lang", *merged])]
     for lang in args.langs:
         rows.append("\t".join([lang, *(labels_of(t).get(lang, "") for t in merged.values())]))
     write_atomic(args.out_membership, "\n".join(rows) + "\n")
-    log.info("combined %d types, M = %d clusters, into %s", len(merged), sum(map(len, merged.values())), args.out_clusters)
+    log.info(
+        "combined %d types, M = %d clusters, into %s", len(merged), sum(map(len, merged.values())), args.out_clusters
+    )
     return 0
 
 
@@ -274,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--langs", nargs="+", help="languages to cluster, in output order (default: all in the table)")
     one.add_argument("--typology-variance", type=float, default=0.65, help="SVD explained variance (0.65)")
     one.add_argument("--learned-variance", type=float, default=0.60, help="SVD explained variance (0.60)")
+    one.add_argument("--reduce", action="store_true", help="typology/learned: SVD-reduce the view first")
     one.add_argument("--min-corr", type=float, default=0.5, help="svcca: minimum canonical correlation (0.5)")
     one.add_argument("--out-clusters", type=Path, required=True)
     one.add_argument("--out-plot", type=Path, required=True)
@@ -298,6 +357,6 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (ValueError, ClustersError, VectorsError) as error:  # includes svcca.NoSharedDimensions
+    except ValueError as error:  # ClustersError, VectorsError, svcca.NoSharedDimensions are ValueErrors
         print(f"hkd.clustering: error: {error}", file=sys.stderr)
         sys.exit(1)

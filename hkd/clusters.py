@@ -57,8 +57,10 @@ def _pairs(node, where: str):
     seen: dict[str, int] = {}
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode) or not NAME.match(key.value):
-            raise ClustersError(f"{where}:{_line(key)}: name {getattr(key, 'value', key)!r} is not an "
-                                "identifier ([A-Za-z][A-Za-z0-9_]*)")
+            raise ClustersError(
+                f"{where}:{_line(key)}: name {getattr(key, 'value', key)!r} is not an "
+                "identifier ([A-Za-z][A-Za-z0-9_]*)"
+            )
         if key.value in seen:
             raise ClustersError(f"{where}:{_line(key)}: duplicate key {key.value!r} (first on line {seen[key.value]})")
         seen[key.value] = _line(key)
@@ -90,8 +92,10 @@ def parse_clusters(text: str, where: str = "<clusters>") -> tuple[Clusters, dict
             langs = []
             for item in members.value:
                 if not isinstance(item, yaml.ScalarNode) or item.tag != STR_TAG or not item.value:
-                    raise ClustersError(f"{at}: member {getattr(item, 'value', item)!r} is not a language "
-                                        "code string (quote codes YAML reads as booleans or numbers)")
+                    raise ClustersError(
+                        f"{at}: member {getattr(item, 'value', item)!r} is not a language "
+                        "code string (quote codes YAML reads as booleans or numbers)"
+                    )
                 langs.append(item.value)
             clusters[type_name][cluster] = langs
             lines[type_name, cluster] = _line(members)
@@ -100,8 +104,14 @@ def parse_clusters(text: str, where: str = "<clusters>") -> tuple[Clusters, dict
     return clusters, lines
 
 
-def validate(clusters: Clusters, langs: list[str], allow_missing: dict[str, list[str]] | None = None,
-             allowed_types: list[str] | None = None, where: str = "<clusters>", lines: dict | None = None) -> None:
+def validate(
+    clusters: Clusters,
+    langs: list[str],
+    allow_missing: dict[str, list[str]] | None = None,
+    allowed_types: list[str] | None = None,
+    where: str = "<clusters>",
+    lines: dict | None = None,
+) -> None:
     """Checks clusters against the corpus languages; raises ClustersError naming the problem."""
     allow_missing = allow_missing or {}
     lines = lines or {}
@@ -124,22 +134,30 @@ def validate(clusters: Clusters, langs: list[str], allow_missing: dict[str, list
                 if lang not in corpus:
                     raise ClustersError(f"{at}: unknown language {lang!r} (not a corpus language)")
                 if lang in home:
-                    raise ClustersError(f"{at}: language {lang!r} is in two clusters of type {type_name!r}: "
-                                        f"{home[lang]!r} and {cluster!r}")
+                    raise ClustersError(
+                        f"{at}: language {lang!r} is in two clusters of type {type_name!r}: "
+                        f"{home[lang]!r} and {cluster!r}"
+                    )
                 home[lang] = cluster
         missing = [lang for lang in langs if lang not in home]
         allowed = set(allow_missing.get(type_name, []))
         if [lang for lang in missing if lang not in allowed]:
-            raise ClustersError(f"{where}: type {type_name!r}: corpus language(s) in no cluster: "
-                                f"{' '.join(lang for lang in missing if lang not in allowed)}")
+            raise ClustersError(
+                f"{where}: type {type_name!r}: corpus language(s) in no cluster: "
+                f"{' '.join(lang for lang in missing if lang not in allowed)}"
+            )
         for lang in missing:
             log.warning("%s: type %s: %s is in no cluster (allowed by allow_missing)", where, type_name, lang)
         for lang in sorted(allowed - set(missing)):
             log.warning("%s: type %s: allow_missing lists %s, which is clustered anyway", where, type_name, lang)
 
 
-def load_clusters(path: Path, langs: list[str], allow_missing: dict[str, list[str]] | None = None,
-                  allowed_types: list[str] | None = None) -> Clusters:
+def load_clusters(
+    path: Path,
+    langs: list[str],
+    allow_missing: dict[str, list[str]] | None = None,
+    allowed_types: list[str] | None = None,
+) -> Clusters:
     """Reads and validates a clusters file: {type: {cluster: [lang, ...]}} in file order."""
     path = Path(path)
     if not path.is_file():
@@ -220,8 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("validate", help="validate a clusters file against the corpus languages")
     check.add_argument("--clusters", type=Path, required=True, help="clusters YAML file")
     check.add_argument("--langs", nargs="+", required=True, help="the corpus languages")
-    check.add_argument("--allow-missing", action="append", default=[], metavar="TYPE:LANG[,LANG]",
-                       help="allow LANG to be in no cluster of TYPE (repeatable)")
+    check.add_argument(
+        "--allow-missing",
+        action="append",
+        default=[],
+        metavar="TYPE:LANG[,LANG]",
+        help="allow LANG to be in no cluster of TYPE (repeatable)",
+    )
     check.add_argument("--types", nargs="+", help="the allowed type names (default: any identifier)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
@@ -229,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     for type_name, type_clusters in clusters.items():
         sizes = " ".join(str(len(m)) for m in type_clusters.values())
         log.info("%s: %d clusters (sizes %s)", type_name, len(type_clusters), sizes)
-    log.info("%s: valid; %d types, M = %d clusters", args.clusters, len(clusters),
-             sum(len(t) for t in clusters.values()))
+    log.info(
+        "%s: valid; %d types, M = %d clusters", args.clusters, len(clusters), sum(len(t) for t in clusters.values())
+    )
     return 0
 
 

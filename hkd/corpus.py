@@ -206,10 +206,8 @@ def fetch(
             raise
         except (_Retry, urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as e:
             if attempt == retries:
-                raise CorpusError(
-                    f"{url}: giving up after {retries + 1} attempts ({e}); the partial download "
-                    f"{part} is kept and the next run resumes from it"
-                ) from e
+                kept = f"; {part} is kept and the next run resumes from it" if part.exists() else ""
+                raise CorpusError(f"{url}: giving up after {retries + 1} attempt(s) ({e}){kept}") from e
             log.warning("attempt %d/%d failed: %s; retrying", attempt + 1, retries + 1, e)
             time.sleep(retry_wait * (attempt + 1))
     with open(part, "rb") as f:

@@ -152,8 +152,14 @@ class SVCCAModel:
         return (self.typology.transform(X_typology) - self.cca_mean) @ self.directions
 
 
-def fit_svcca(X_typology: np.ndarray, X_learned: np.ndarray, typology_variance: float = 0.65,
-              learned_variance: float = 0.60, min_corr: float = 0.5, eps: float = EPS) -> SVCCAModel:
+def fit_svcca(
+    X_typology: np.ndarray,
+    X_learned: np.ndarray,
+    typology_variance: float = 0.65,
+    learned_variance: float = 0.60,
+    min_corr: float = 0.5,
+    eps: float = EPS,
+) -> SVCCAModel:
     """Fits SVCCA on the fitting languages (rows of both views, same order)."""
     typ = svd_reduce(X_typology, typology_variance)
     lea = svd_reduce(X_learned, learned_variance)
@@ -164,5 +170,6 @@ def fit_svcca(X_typology: np.ndarray, X_learned: np.ndarray, typology_variance: 
         found = ", ".join(f"{c:.3f}" for c in result.correlations)
         raise NoSharedDimensions(
             f"no canonical dimension has correlation >= {min_corr} (found: {found}; reduced views "
-            f"{typ.n_dims} and {lea.n_dims} dims): lower --min-corr or cluster one view alone")
+            f"{typ.n_dims} and {lea.n_dims} dims): lower --min-corr or cluster one view alone"
+        )
     return SVCCAModel(typ, lea, result.x_directions[:, :kept], result.x_mean, result.correlations, kept)

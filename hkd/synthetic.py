@@ -14,7 +14,7 @@ Languages (families share proto-lexicons; each language applies a few regular so
                                            negation after the verb
          nc departs: SOV with postpositions and an accusative case suffix (typologically "east")
   south  sa Solenta, sb Saruvan, sc Sivelli SVO, prepositions, NAdj, article, negation before the verb
-         sc departs: no definite article, negation after the verb (same typological group)
+         sc departs: no definite article (stays in its typological group)
   east   ea Eskari, eb Emmutu              SOV, postpositions, AdjN, accusative suffix, no article
   west   wa Wennor, wb Wylach              VSO, prepositions, NAdj, plural word instead of a suffix
 The typological group is the (word order, adposition, adjective order, case) class: four groups.
@@ -194,6 +194,10 @@ def derive_lexicon(proto: dict, changes) -> dict:
     return lexicon
 
 
+def changed_fraction(a: dict, b: dict) -> float:
+    return sum(a[w] != b[w] for w in CONTENT_WORDS) / len(CONTENT_WORDS)
+
+
 def build_languages(seed: int) -> list[Language]:
     rng = random.Random(f"hkd-synthetic:{seed}:languages")
     languages = []
@@ -209,10 +213,15 @@ def build_languages(seed: int) -> list[Language]:
                 form = make_word(rng, consonants, vowels, coda_p, n_syl)
             proto[key] = form
             used.add(form)
-        for i, (code, name, fam, rows, departures) in enumerate(l for l in LANGUAGES if l[2] == family):
-            changes = rng.sample(sorted(SOUND_CHANGES), 1 if i == 0 else rng.randint(2, 4))
-            languages.append(Language(code, name, family, dataclasses.replace(profile, **departures),
-                                      derive_lexicon(proto, changes), rows))
+        sisters = []  # lexicons of this family's languages so far
+        for code, name, _, rows, departures in (lang for lang in LANGUAGES if lang[2] == family):
+            while True:  # redraw until the language is lexically distinct from its sisters
+                changes = rng.sample(sorted(SOUND_CHANGES), 1 if not sisters else rng.randint(2, 4))
+                lexicon = derive_lexicon(proto, changes)
+                if all(changed_fraction(lexicon, sister) >= 0.3 for sister in sisters):
+                    break
+            sisters.append(lexicon)
+            languages.append(Language(code, name, family, dataclasses.replace(profile, **departures), lexicon, rows))
     order = [code for code, *_ in LANGUAGES]
     return sorted(languages, key=lambda lang: order.index(lang.code))
 

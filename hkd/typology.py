@@ -40,6 +40,7 @@ import numpy as np
 log = logging.getLogger("hkd.typology")
 
 # The 53 TED source languages and English, ISO 639-1 -> an ISO 639-3 code present in URIEL.
+# fmt: off
 TED_TO_ISO3 = {
     "ar": "arb", "az": "azj", "be": "bel", "bg": "bul", "bn": "ben", "bs": "bos", "cs": "ces",
     "da": "dan", "de": "deu", "el": "ell", "en": "eng", "es": "spa", "et": "est", "eu": "eus",
@@ -50,6 +51,7 @@ TED_TO_ISO3 = {
     "sk": "slk", "sl": "slv", "sq": "als", "sr": "srp", "sv": "swe", "ta": "tam", "th": "tha",
     "tr": "tur", "uk": "ukr", "ur": "urd", "vi": "vie", "zh": "cmn",
 }
+# fmt: on
 MISSING_POLICIES = ("error", "impute-mean")
 
 
@@ -58,10 +60,20 @@ class VectorsError(ValueError):
 
 
 def _lang2vec():
-    """Imports lang2vec lazily (slow, and it warns about pkg_resources); only this module needs it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import lang2vec.lang2vec as l2v
+    """Imports lang2vec lazily (slow, and it warns about pkg_resources); only this module needs it.
+
+    lang2vec installs a script ``bin/lang2vec.py``; run from that folder (``.venv/bin/pytest`` puts
+    it first on sys.path) the script shadows the package, so such folders are skipped here.
+    """
+    shadowing = [p for p in sys.path if os.path.isfile(os.path.join(p or ".", "lang2vec.py"))]
+    saved = list(sys.path)
+    try:
+        sys.path[:] = [p for p in sys.path if p not in shadowing]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import lang2vec.lang2vec as l2v
+    finally:
+        sys.path[:] = saved
     return l2v
 
 
@@ -77,12 +89,14 @@ def to_iso3(codes: list[str], overrides: dict[str, str] | None = None) -> dict[s
     if bad:
         raise VectorsError(
             f"language code(s) not in URIEL: {', '.join(bad)}; add a mapping with --map CODE=ISO3 "
-            "(lang2vec.URIEL_LANGUAGES lists the ISO 639-3 codes URIEL knows)")
+            "(lang2vec.URIEL_LANGUAGES lists the ISO 639-3 codes URIEL knows)"
+        )
     return mapping
 
 
-def uriel_features(codes: list[str], feature_set: str = "syntax_knn", missing: str = "error",
-                   overrides: dict[str, str] | None = None) -> tuple[list[str], np.ndarray]:
+def uriel_features(
+    codes: list[str], feature_set: str = "syntax_knn", missing: str = "error", overrides: dict[str, str] | None = None
+) -> tuple[list[str], np.ndarray]:
     """Returns (feature names, matrix [len(codes), n_features]) for one lang2vec feature set."""
     if missing not in MISSING_POLICIES:
         raise VectorsError(f"unknown missing-value policy {missing!r}; choose from {MISSING_POLICIES}")
@@ -101,8 +115,9 @@ def uriel_features(codes: list[str], feature_set: str = "syntax_knn", missing: s
         counts = {c: int(n) for c, n in zip(codes, holes.sum(axis=1)) if n}
         listing = ", ".join(f"{c} ({n}/{len(names)})" for c, n in counts.items())
         if missing == "error":
-            raise VectorsError(f"{feature_set} has missing values for: {listing}; use syntax_knn or "
-                               "--allow-missing impute-mean")
+            raise VectorsError(
+                f"{feature_set} has missing values for: {listing}; use syntax_knn or " "--allow-missing impute-mean"
+            )
         empty = holes.all(axis=0)
         if empty.any():
             log.warning("dropping %d features that no requested language has", int(empty.sum()))
@@ -110,8 +125,12 @@ def uriel_features(codes: list[str], feature_set: str = "syntax_knn", missing: s
             matrix, holes = matrix[:, ~empty], holes[:, ~empty]
         means = np.nanmean(matrix, axis=0)
         matrix = np.where(holes, means[None, :], matrix)
-        log.warning("imputed %d of %d values with the feature mean: %s", int(holes.sum()), matrix.size,
-                    ", ".join(f"{c} {int(n)}" for c, n in zip(codes, holes.sum(axis=1)) if n))
+        log.warning(
+            "imputed %d of %d values with the feature mean: %s",
+            int(holes.sum()),
+            matrix.size,
+            ", ".join(f"{c} {int(n)}" for c, n in zip(codes, holes.sum(axis=1)) if n),
+        )
         for c, n in zip(codes, holes.sum(axis=1)):
             if n == len(names):
                 log.warning("%s has no value of its own in %s: its vector is the mean", c, feature_set)
@@ -218,10 +237,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--langs", nargs="+", required=True, help="language codes (TED ISO 639-1)")
     parser.add_argument("--feature-set", default="syntax_knn", help="lang2vec feature set (default syntax_knn)")
-    parser.add_argument("--allow-missing", choices=MISSING_POLICIES, default="error",
-                        help="what to do with missing ('--') values (default: error)")
-    parser.add_argument("--map", action="append", default=[], metavar="CODE=ISO3",
-                        help="override the ISO 639-3 code of one language (repeatable)")
+    parser.add_argument(
+        "--allow-missing",
+        choices=MISSING_POLICIES,
+        default="error",
+        help="what to do with missing ('--') values (default: error)",
+    )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="CODE=ISO3",
+        help="override the ISO 639-3 code of one language (repeatable)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="language vectors table (TSV)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")

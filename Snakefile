@@ -1,0 +1,21 @@
+# hkd: hierarchical knowledge distillation for multilingual NMT (Saleh et al.), end to end.
+#   snakemake --cores 2                                   # the demo (config/config.yaml)
+#   snakemake --cores 2 --configfile config/ted53.yaml    # the paper's 53 languages
+#   snakemake --profile profiles/slurm --configfile config/ted53.yaml
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/teachers.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    input:
+        "results/tables/bleu.tsv",

@@ -1,0 +1,64 @@
+"""Checks of the workflow config that a JSON schema cannot express (called from rules/common.smk).
+
+The schema (config/schema.yaml) checks keys, types and bounds; this module checks how the values fit
+together, and names the key that is wrong:
+
+    python -m hkd.config config/config.yaml     # validate a config by hand
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A config value that does not fit with the others; the message names the key."""
+
+
+def check(config: dict) -> None:
+    langs = config["languages"]
+    target = config["target"]
+    if target in langs:
+        raise ConfigError(f"target: {target!r} is also listed in `languages`")
+    for src, dst in (config.get("merge") or {}).items():
+        if src in langs:
+            raise ConfigError(f"merge.{src}: {src!r} is merged into {dst!r}, so it cannot also be in `languages`")
+        if dst not in langs:
+            raise ConfigError(f"merge.{src}: the language it merges into, {dst!r}, is not in `languages`")
+    for lang in (config["teacher"].get("overrides") or {}):
+        if lang not in langs:
+            raise ConfigError(f"teacher.overrides.{lang}: {lang!r} is not in `languages`")
+    corpus = config["corpus"]
+    needs = {"url": "url", "mirror": "mirror_url", "local": "local_path"}
+    key = needs.get(corpus["source"])
+    if key and not corpus.get(key):
+        raise ConfigError(f"corpus.{key}: required when corpus.source is {corpus['source']!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import jsonschema
+    import yaml
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("config", type=Path)
+    args = parser.parse_args(argv)
+    schema = yaml.safe_load((Path(__file__).parent.parent / "config" / "schema.yaml").read_text())
+    config = yaml.safe_load(args.config.read_text())
+    try:
+        jsonschema.validate(config, schema)
+        check(config)
+    except jsonschema.ValidationError as err:
+        path = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        print(f"{args.config}: {path}: {err.message}", file=sys.stderr)
+        return 1
+    except ConfigError as err:
+        print(f"{args.config}: {err}", file=sys.stderr)
+        return 1
+    print(f"{args.config}: ok", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
