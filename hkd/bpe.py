@@ -23,6 +23,7 @@ import collections
 import logging
 import os
 import random
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -89,18 +90,22 @@ def train(inputs: list[Path], model_prefix: Path, vocab_size: int, temperature: 
     import sentencepiece as spm
 
     sample = balanced_sample(pools_from_inputs(inputs, target), sample_sentences, temperature, seed)
-    model_prefix.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=model_prefix.parent) as tmp:
-        text = Path(tmp) / "sample.txt"
-        text.write_text("".join(s + "\n" for s in sample), encoding="utf-8")
-        spm.SentencePieceTrainer.train(
-            input=str(text), model_prefix=str(Path(tmp) / "spm"), model_type="bpe",
-            vocab_size=vocab_size, character_coverage=character_coverage, hard_vocab_limit=False,
-            input_sentence_size=len(sample), shuffle_input_sentence=False,
-            num_threads=1, minloglevel=2,
-        )
-        for ext in ("model", "vocab"):  # rename last, so a finished-looking model is a finished one
-            os.replace(Path(tmp) / f"spm.{ext}", model_prefix.with_suffix(f".{ext}"))
+    # A fixed work folder, not a random temporary one: sentencepiece records its input path in the
+    # model, and the same inputs must give a byte-identical model.
+    work = model_prefix.parent / f".{model_prefix.name}.work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    text = work / "sample.txt"
+    text.write_text("".join(s + "\n" for s in sample), encoding="utf-8")
+    spm.SentencePieceTrainer.train(
+        input=str(text), model_prefix=str(work / "spm"), model_type="bpe",
+        vocab_size=vocab_size, character_coverage=character_coverage, hard_vocab_limit=False,
+        input_sentence_size=len(sample), shuffle_input_sentence=False,
+        num_threads=1, minloglevel=2,
+    )
+    for ext in ("model", "vocab"):  # rename last, so a finished-looking model is a finished one
+        os.replace(work / f"spm.{ext}", model_prefix.with_suffix(f".{ext}"))
+    shutil.rmtree(work)
     log.info("bpe: %s.model, %d requested pieces, %d sample sentences", model_prefix, vocab_size, len(sample))
 
 

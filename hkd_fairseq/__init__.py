@@ -4,8 +4,12 @@ Importing it registers hkd's tasks and criteria with fairseq and, when the envir
 ``HKD_CURVE_FILE`` names a file, records fairseq's epoch statistics there as JSON lines (see
 ``curve``); hkd.train sets that variable and turns the records into a declared training-curve output.
 fairseq puts the plugin's *parent* folder on sys.path, which is why it is a top-level package.
+
+Registered: the task ``hkd_multilingual`` (hkd_multilingual.py) and the criterion ``selective_kd``
+(selective_kd.py).
 """
 
 from hkd_fairseq import curve
+from hkd_fairseq import hkd_multilingual, selective_kd  # noqa: F401  (registers the task and criterion)
 
 curve.install_from_env()

@@ -6,12 +6,10 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+# Every step runs `python -m hkd.<module>`: the environment that runs the jobs has the hkd package
+# installed (tools/install.sh: `pip install -e .`; conda envs: their post-deploy scripts). Snakemake
+# itself imports it from the workflow's folder, for the config checks below.
 HKD_ROOT = Path(workflow.basedir)
-# Every step runs `python -m hkd.<module>`: the jobs import the workflow's own package, wherever
-# their working directory is (--directory) and however they are started (locally, through SLURM).
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(HKD_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-)
 sys.path.insert(0, str(HKD_ROOT))
 
 from hkd import config as hkd_config
@@ -44,11 +42,15 @@ def corpus_files(wildcards=None):
 
 
 def raw_pair_files(lang, splits=SPLITS):
-    return [f"results/data/raw/{lang}/{s}.{side}" for s in splits for side in (lang, TARGET)]
+    return [
+        f"results/data/raw/{lang}/{s}.{side}" for s in splits for side in (lang, TARGET)
+    ]
 
 
 def spm_pair_files(lang, splits=SPLITS):
-    return [f"results/data/spm/{lang}/{s}.{side}" for s in splits for side in (lang, TARGET)]
+    return [
+        f"results/data/spm/{lang}/{s}.{side}" for s in splits for side in (lang, TARGET)
+    ]
 
 
 def bin_pair_files(lang, splits=SPLITS):
@@ -62,11 +64,14 @@ def bin_pair_files(lang, splits=SPLITS):
 
 def teacher_settings(lang):
     return fairseq_args.merged_settings(
-        config["teacher"]["default"], (config["teacher"].get("overrides") or {}).get(lang)
+        config["teacher"]["default"],
+        (config["teacher"].get("overrides") or {}).get(lang),
     )
 
 
 def get_teacher_args(wildcards):
     """fairseq-train arguments of language `lang`'s teacher (a params value: changes rerun the job)."""
-    args = fairseq_args.bilingual_args(wildcards.lang, TARGET, teacher_settings(wildcards.lang))
+    args = fairseq_args.bilingual_args(
+        wildcards.lang, TARGET, teacher_settings(wildcards.lang)
+    )
     return fairseq_args.quote(args)

@@ -2,165 +2,196 @@
 
 
 rule synthetic_corpus:
+    input:
+        code=code("synthetic"),
     output:
         **{s: f"results/corpus/synthetic/all_talks_{s}.tsv" for s in SPLITS},
         typology="results/corpus/synthetic/typology.tsv",
         languages="results/corpus/synthetic/languages.tsv",
-    input:
-        code=code("synthetic"),
+    log:
+        "logs/synthetic_corpus.log",
+    conda:
+        "../envs/data.yaml"
     params:
         seed=config["corpus"].get("synthetic", {}).get("seed", 1),
         scale=config["corpus"].get("synthetic", {}).get("scale", 1.0),
-    log:
-        "logs/synthetic_corpus.log",
     shell:
         "python -m hkd.synthetic --out-dir $(dirname {output.train}) --seed {params.seed}"
         " --scale {params.scale} > {log} 2>&1"
 
 
 rule fetch_archive:
-    output:
-        archive="resources/ted_talks.tar.gz",
     input:
         code=code("corpus"),
+    output:
+        archive="resources/ted_talks.tar.gz",
+    log:
+        "logs/fetch_archive.log",
+    conda:
+        "../envs/data.yaml"
     params:
         url=config["corpus"].get("url", ""),
         sha256=(
-            f"--sha256 {config['corpus']['sha256']}" if config["corpus"].get("sha256") else ""
+            f"--sha256 {config['corpus']['sha256']}"
+            if config["corpus"].get("sha256")
+            else ""
         ),
-    log:
-        "logs/fetch_archive.log",
     shell:
         "python -m hkd.corpus fetch --url '{params.url}' --out {output.archive} {params.sha256}"
         " > {log} 2>&1"
 
 
 rule unpack_archive:
-    output:
-        **{s: f"results/corpus/url/all_talks_{s}.tsv" for s in SPLITS},
     input:
         archive="resources/ted_talks.tar.gz",
         code=code("corpus"),
+    output:
+        **{s: f"results/corpus/url/all_talks_{s}.tsv" for s in SPLITS},
     log:
         "logs/unpack_archive.log",
+    conda:
+        "../envs/data.yaml"
     shell:
         "python -m hkd.corpus unpack --archive {input.archive} --out-dir $(dirname {output.train})"
         " > {log} 2>&1"
 
 
 rule fetch_mirror:
-    output:
-        **{s: f"results/corpus/mirror/all_talks_{s}.tsv" for s in SPLITS},
     input:
         code=code("corpus"),
-    params:
-        url=config["corpus"].get("mirror_url", ""),
+    output:
+        **{s: f"results/corpus/mirror/all_talks_{s}.tsv" for s in SPLITS},
     log:
         "logs/fetch_mirror.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        url=config["corpus"].get("mirror_url", ""),
     shell:
         "python -m hkd.corpus fetch-mirror --base-url '{params.url}'"
         " --out-dir $(dirname {output.train}) > {log} 2>&1"
 
 
 rule local_corpus:
-    output:
-        **{s: f"results/corpus/local/all_talks_{s}.tsv" for s in SPLITS},
     input:
         code=code("corpus"),
-    params:
-        path=config["corpus"].get("local_path") or "",
+    output:
+        **{s: f"results/corpus/local/all_talks_{s}.tsv" for s in SPLITS},
     log:
         "logs/local_corpus.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        path=config["corpus"].get("local_path") or "",
     shell:
         "python -m hkd.corpus local --path '{params.path}' --out-dir $(dirname {output.train})"
         " > {log} 2>&1"
 
 
 rule extract_pairs:
-    output:
-        pairs=[f for lang in LANGS for f in raw_pair_files(lang)],
-        counts="results/data/raw/counts.tsv",
     input:
         unpack(corpus_files),
         code=code("extract"),
-    params:
-        langs=" ".join(LANGS),
-        merges=" ".join(f"--merge {s}:{d}" for s, d in (config.get("merge") or {}).items()),
+    output:
+        pairs=[f for lang in LANGS for f in raw_pair_files(lang)],
+        counts="results/data/raw/counts.tsv",
     log:
         "logs/extract_pairs.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        langs=" ".join(LANGS),
+        merges=" ".join(
+            f"--merge {s}:{d}" for s, d in (config.get("merge") or {}).items()
+        ),
+        target=TARGET,
+        outdir=lambda wildcards, output: os.path.dirname(
+            os.path.dirname(output.pairs[0])
+        ),
     shell:
         "python -m hkd.extract --corpus-dir $(dirname {input.train}) --langs {params.langs}"
-        " --target {TARGET} {params.merges} --out-dir results/data/raw --counts {output.counts}"
+        " --target {params.target} {params.merges} --out-dir {params.outdir} --counts {output.counts}"
         " > {log} 2>&1"
 
 
 rule train_bpe:
-    output:
-        model="results/data/spm/spm.model",
-        vocab="results/data/spm/spm.vocab",
     input:
         train=[f for lang in LANGS for f in raw_pair_files(lang, ["train"])],
         code=code("bpe"),
+    output:
+        model="results/data/spm/spm.model",
+        vocab="results/data/spm/spm.vocab",
+    log:
+        "logs/train_bpe.log",
+    benchmark:
+        "benchmarks/train_bpe.tsv"
+    conda:
+        "../envs/data.yaml"
     params:
         vocab_size=config["bpe"]["vocab_size"],
         temperature=config["bpe"].get("temperature", 5),
         sample=config["bpe"].get("sample_sentences", 2000000),
         coverage=config["bpe"].get("character_coverage", 1.0),
         seed=config["bpe"].get("seed", 1),
-    log:
-        "logs/train_bpe.log",
-    benchmark:
-        "benchmarks/train_bpe.tsv"
+        target=TARGET,
+        prefix=lambda wildcards, output: os.path.splitext(output.model)[0],
     shell:
-        "python -m hkd.bpe train --inputs {input.train} --model-prefix results/data/spm/spm"
+        "python -m hkd.bpe train --inputs {input.train} --model-prefix {params.prefix}"
         " --vocab-size {params.vocab_size} --temperature {params.temperature}"
         " --sample-sentences {params.sample} --character-coverage {params.coverage}"
-        " --seed {params.seed} --target {TARGET} > {log} 2>&1"
+        " --seed {params.seed} --target {params.target} > {log} 2>&1"
 
 
 rule encode_pair:
-    output:
-        spm_pair_files("{lang}"),
     input:
         text=raw_pair_files("{lang}"),
         model="results/data/spm/spm.model",
         code=code("bpe"),
+    output:
+        spm_pair_files("{lang}"),
     log:
         "logs/encode_pair/{lang}.log",
+    conda:
+        "../envs/data.yaml"
     shell:
         "python -m hkd.bpe encode --model {input.model} --inputs {input.text} --outputs {output}"
         " > {log} 2>&1"
 
 
 rule build_dictionary:
-    output:
-        "results/data/dict.txt",
     input:
         train=[f for lang in LANGS for f in spm_pair_files(lang, ["train"])],
         model="results/data/spm/spm.model",
         code=code("bpe"),
-    params:
-        langs=" ".join(LANGS + [TARGET]),
+    output:
+        "results/data/dict.txt",
     log:
         "logs/build_dictionary.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        langs=" ".join(LANGS + [TARGET]),
     shell:
         "python -m hkd.bpe dict --model {input.model} --inputs {input.train} --langs {params.langs}"
         " --output {output} > {log} 2>&1"
 
 
 rule binarize_pair:
-    output:
-        bin_pair_files("{lang}"),
     input:
         text=spm_pair_files("{lang}"),
         dict="results/data/dict.txt",
-    params:
-        prefix="results/data/spm/{lang}",
-        destdir="results/data/bin/{lang}",
+    output:
+        bin_pair_files("{lang}"),
     log:
         "logs/binarize_pair/{lang}.log",
+    conda:
+        "../envs/fairseq.yaml"
+    params:
+        target=TARGET,
+        prefix=lambda wildcards, input: os.path.dirname(input.text[0]),
+        destdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
-        "fairseq-preprocess --source-lang {wildcards.lang} --target-lang {TARGET}"
+        "fairseq-preprocess --source-lang {wildcards.lang} --target-lang {params.target}"
         " --trainpref {params.prefix}/train --validpref {params.prefix}/dev"
         " --testpref {params.prefix}/test --destdir {params.destdir}"
         " --srcdict {input.dict} --tgtdict {input.dict} --workers 1 > {log} 2>&1"

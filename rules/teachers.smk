@@ -2,26 +2,30 @@
 
 
 rule train_teacher:
-    output:
-        checkpoint="results/teachers/{lang}/checkpoint_best.pt",
-        curve="results/teachers/{lang}/curve.jsonl",
     input:
         data=bin_pair_files("{lang}", ["train", "dev"]),
         dict="results/data/dict.txt",
         code=code("train"),
-    params:
-        fairseq=get_teacher_args,
-        data="results/data/bin/{lang}",
-        work="results/teachers/{lang}/work",
+    output:
+        checkpoint="results/teachers/{lang}/checkpoint_best.pt",
+        curve="results/teachers/{lang}/curve.jsonl",
+    log:
+        "logs/train_teacher/{lang}.log",
+    benchmark:
+        "benchmarks/train_teacher/{lang}.tsv"
+    conda:
+        "../envs/fairseq.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=720,
         gpu=1,
-    log:
-        "logs/train_teacher/{lang}.log",
-    benchmark:
-        "benchmarks/train_teacher/{lang}.tsv"
+    params:
+        fairseq=get_teacher_args,
+        data=lambda wildcards, input: os.path.dirname(input.data[0]),
+        work=lambda wildcards, output: os.path.join(
+            os.path.dirname(output.checkpoint), "work"
+        ),
     shell:
         "python -m hkd.train --data {params.data} --work-dir {params.work}"
         " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"

@@ -1,0 +1,26 @@
+# The two commands of the README. Each installs what it needs into .venv on first use.
+#   make demo   the whole HKD DAG on the embedded demo corpus (CPU)
+#   make test   the test suite (what CI runs)
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo test install lint clean-demo
+
+install:
+	bash tools/install.sh
+
+demo: install
+	snakemake --profile profiles/local --cores $(CORES)
+	@echo "BLEU table: results/tables/bleu.md"; cat results/tables/bleu.md
+
+test: install
+	bash tools/run-tests.sh
+
+lint: install
+	snakemake --lint
+	snakefmt --check .
+
+clean-demo:
+	rm -rf results logs benchmarks .snakemake

@@ -1,0 +1,336 @@
+"""fairseq task ``hkd_multilingual``: many-to-one translation over several pairs, with selective
+knowledge distillation from per-language teachers (HKD phase 1; Algorithm 1).
+
+    python -m fairseq_cli.train results/data/bin --user-dir hkd_fairseq --task hkd_multilingual \
+        --langs kk,be,uk --target-lang en --sampling-temperature 5 \
+        --kd-stores results/stores/teacher --selective-interval 1 --selective-tau 1 \
+        --selective-state RUN/selective_state.json --selective-log RUN/selective.jsonl \
+        --criterion selective_kd --kd-lambda 0.6 --label-smoothing 0.1 --arch transformer ...
+
+- DATA is the folder holding one binarized folder per language (``DATA/kk/train.kk-en.{kk,en}``), all
+  binarized with one shared dictionary that holds the language tokens; the source gets its language
+  token ``__kk__`` in front. Training pairs are temperature up-sampled (hkd.sampling); batches hold
+  one language each unless ``--mixed-language-batches`` (see multilingual_dataset).
+- Teachers, either way: ``--kd-stores DIR`` (``DIR/<lang>``, hkd.topk_store; each store is checked
+  against its pair's training data when the data is loaded) or ``--online-teachers PATTERN``
+  (``results/teachers/{lang}/checkpoint_best.pt``: each language's teacher runs on its rows of every
+  batch, top ``--online-topk``; for comparison with the stores).
+- Selective switch: at the start of every epoch after ``--selective-interval`` finished epochs the
+  assistant's dev BLEU on each pair (the ``--selective-subset`` split, greedy or ``--eval-bleu-args``
+  decoding, BPE removed with ``--eval-bleu-remove-bpe``) is compared with the teacher's, computed once
+  the same way (teachers: ``--teachers PATTERN``, else the online teachers, else the checkpoints named
+  in the stores) or read from ``--teacher-bleu`` (a JSON {lang: bleu}, or a ``{lang}`` pattern of JSON
+  files with a "bleu" key). The flags (hkd.selective) live in ``--selective-state``, which a restarted
+  run resumes from, and ``--selective-log`` (JSONL, one record per epoch and language); the criterion
+  reads them from the task. ``--selective-interval 0``: KD always on.
+- Evaluation of a trained assistant on one language: ``fairseq-generate DATA --task hkd_multilingual
+  --langs kk --gen-subset test ...`` (ids are line numbers); ``--source-lang kk`` alone also works.
+"""
+
+import json
+import logging
+from argparse import Namespace
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+from fairseq import utils
+from fairseq.data import encoders
+from fairseq.tasks import register_task
+from fairseq.tasks.translation import TranslationConfig, TranslationTask, load_langpair_dataset
+from omegaconf import II
+
+from hkd import selective
+from hkd.topk_store import TopkStore, load_model, model_topk, signature_of
+from hkd_fairseq.multilingual_dataset import MultilingualPairsDataset, attach_topk
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class HKDMultilingualConfig(TranslationConfig):
+    langs: str = field(default="", metadata={"help": "comma-separated source languages (default: --source-lang); "
+                                             "DATA holds one binarized folder per language"})
+    sampling_temperature: float = field(default=5.0, metadata={"help": "temperature up-sampling of small pairs"})
+    mixed_language_batches: bool = field(default=False, metadata={"help": "cut batches from all languages "
+                                                                  "together (default: one language per batch)"})
+    kd_stores: Optional[str] = field(default=None, metadata={"help": "folder with one teacher top-k store per "
+                                                             "language (DIR/<lang>, hkd.topk_store)"})
+    online_teachers: Optional[str] = field(default=None, metadata={"help": "run the teachers during training "
+                                                                   "instead: checkpoint pattern with {lang}"})
+    online_topk: int = field(default=8, metadata={"help": "k of the online teachers' top-k"})
+    teachers: Optional[str] = field(default=None, metadata={"help": "teacher checkpoints ({lang} pattern) for "
+                                                            "their dev BLEU (default: online teachers / stores)"})
+    teacher_bleu: Optional[str] = field(default=None, metadata={"help": "teachers' dev BLEU: JSON {lang: bleu}, or "
+                                                                "a {lang} pattern of JSON files with a 'bleu' key"})
+    selective_interval: int = field(default=1, metadata={"help": "N_check: re-evaluate the KD flags every N "
+                                                         "epochs (0: KD always on)"})
+    selective_tau: float = field(default=1.0, metadata={"help": "KD on while assistant BLEU < teacher BLEU + tau"})
+    selective_state: Optional[str] = field(default=None, metadata={"help": "JSON state of the KD flags (resumed)"})
+    selective_log: Optional[str] = field(default=None, metadata={"help": "JSONL: KD flag per epoch and language"})
+    selective_subset: str = field(default="valid", metadata={"help": "split whose BLEU drives the KD flags"})
+    selective_max_tokens: int = field(default=4096, metadata={"help": "tokens per batch of the dev decoding"})
+    seed: int = II("common.seed")
+
+
+def task_langs(cfg) -> list[str]:
+    langs = [lang for lang in (cfg.langs or "").replace(" ", ",").split(",") if lang]
+    if not langs and cfg.source_lang:
+        langs = [cfg.source_lang]
+    if not langs:
+        raise ValueError("hkd_multilingual needs --langs (comma-separated source languages)")
+    if len(set(langs)) != len(langs):
+        raise ValueError(f"--langs lists a language twice: {langs}")
+    return langs
+
+
+def strip_first_token(src_tokens: torch.Tensor, src_lengths: torch.Tensor, pad: int, left_pad: bool):
+    """Remove each row's first real token (the language token) from a padded source batch [B, S]."""
+    if left_pad:
+        out = src_tokens.clone()
+        out[torch.arange(len(out), device=out.device), src_tokens.size(1) - src_lengths] = pad
+    else:
+        out = torch.cat([src_tokens[:, 1:], src_tokens.new_full((len(src_tokens), 1), pad)], dim=1)
+    return out, src_lengths - 1
+
+
+def _is_master() -> bool:
+    return not (torch.distributed.is_available() and torch.distributed.is_initialized()
+                and torch.distributed.get_rank() != 0)
+
+
+def _unwrap(model):
+    while hasattr(model, "module"):  # fairseq's distributed wrappers
+        model = model.module
+    return model
+
+
+@register_task("hkd_multilingual", dataclass=HKDMultilingualConfig)
+class HKDMultilingualTask(TranslationTask):
+    cfg: HKDMultilingualConfig
+
+    @classmethod
+    def setup_task(cls, cfg: HKDMultilingualConfig, **kwargs):
+        langs = task_langs(cfg)
+        cfg.target_lang = cfg.target_lang or "en"
+        root = Path(utils.split_paths(cfg.data)[0])
+        first = None
+        for lang in langs:
+            for side in (lang, cfg.target_lang):
+                path = root / lang / f"dict.{side}.txt"
+                if not path.is_file():
+                    raise FileNotFoundError(f"{path}: missing; DATA ({root}) must hold one binarized folder per "
+                                            f"language, made with the shared dictionary")
+                if first is None:
+                    first = (path, path.read_bytes())
+                elif path.read_bytes() != first[1]:
+                    raise ValueError(f"{path} differs from {first[0]}: every pair must use the one shared dictionary")
+        dictionary = cls.load_dictionary(str(first[0]))
+        missing = [lang for lang in langs if dictionary.index(f"__{lang}__") == dictionary.unk()]
+        if missing:
+            raise KeyError(f"{first[0]} has no language token for {missing} (expected __xx__ entries)")
+        logger.info("hkd_multilingual: %d languages -> %s, dictionary of %d types", len(langs), cfg.target_lang,
+                    len(dictionary))
+        return cls(cfg, dictionary, dictionary)
+
+    def __init__(self, cfg: HKDMultilingualConfig, src_dict, tgt_dict):
+        super().__init__(cfg, src_dict, tgt_dict)
+        self.langs = task_langs(cfg)
+        self.root = Path(utils.split_paths(cfg.data)[0])
+        self.lang_token = {lang: src_dict.index(f"__{lang}__") for lang in self.langs}
+        if cfg.kd_stores and cfg.online_teachers:
+            raise ValueError("use either --kd-stores or --online-teachers, not both")
+        self.kd_mode = "stores" if cfg.kd_stores else "online" if cfg.online_teachers else None
+        self.kd_flag_tensor = torch.ones(len(self.langs), dtype=torch.bool)  # [L], read by selective_kd
+        self._teachers: dict[str, torch.nn.Module] = {}
+        self._store_teachers: dict[str, str] = {}
+        self._dev: dict[tuple[str, bool], object] = {}
+        self.selective = None
+        if self.kd_mode:
+            self.selective = self._initial_state()
+
+    # ------------------------------------------------------------------------------------------ data
+    def _pair(self, lang: str, split: str, prefix: bool, shuffle: bool = True):
+        return load_langpair_dataset(
+            str(self.root / lang), split, lang, self.src_dict, self.cfg.target_lang, self.tgt_dict,
+            combine=False, dataset_impl=self.cfg.dataset_impl, upsample_primary=self.cfg.upsample_primary,
+            left_pad_source=self.cfg.left_pad_source, left_pad_target=self.cfg.left_pad_target,
+            max_source_positions=self.cfg.max_source_positions, max_target_positions=self.cfg.max_target_positions,
+            truncate_source=self.cfg.truncate_source, shuffle=shuffle,
+            pad_to_multiple=self.cfg.required_seq_len_multiple,
+            prepend_bos_src=self.lang_token[lang] if prefix else None)
+
+    def load_dataset(self, split, epoch=1, combine=False, **kwargs):
+        train = split == self.cfg.train_subset
+        pairs = [self._pair(lang, split, prefix=True, shuffle=split != "test") for lang in self.langs]
+        stores = self._open_stores(pairs, split) if train and self.kd_mode == "stores" else None
+        self.datasets[split] = MultilingualPairsDataset(
+            pairs, self.langs, temperature=self.cfg.sampling_temperature, resample=train, seed=self.cfg.seed,
+            mixed=self.cfg.mixed_language_batches, stores=stores, shuffle=split != "test")
+        if train:
+            counts = ", ".join(f"{lang} {len(p)}->{n}" for lang, p, n in zip(self.langs, pairs,
+                                                                               self.datasets[split].counts))
+            logger.info("hkd_multilingual %s: sentences per epoch (T=%g): %s", split, self.cfg.sampling_temperature,
+                        counts)
+
+    def _open_stores(self, pairs, split):
+        stores = []
+        for lang, pair in zip(self.langs, pairs):
+            path = Path(self.cfg.kd_stores) / lang
+            store = TopkStore(path)
+            where = str(self.root / lang / f"{split}.{lang}-{self.cfg.target_lang}.{self.cfg.target_lang}")
+            store.check_matches(signature_of(pair.tgt, where), self.tgt_dict)
+            self._store_teachers[lang] = store.header.get("teacher_checkpoint")
+            stores.append(store)
+            logger.info("teacher top-k store %s: k=%d, %d sentences", path, store.k, len(store))
+        return stores
+
+    # ------------------------------------------------------------------------------------- teachers
+    def _teacher_path(self, lang: str, for_bleu: bool) -> str:
+        pattern = (self.cfg.teachers if for_bleu else None) or self.cfg.online_teachers
+        if pattern:
+            return pattern.replace("{lang}", lang)
+        path = self._store_teachers.get(lang)
+        if not path:
+            raise ValueError(f"no teacher checkpoint known for {lang}: give --teachers PATTERN or --teacher-bleu")
+        return path
+
+    def teacher(self, lang: str, device, for_bleu: bool = False):
+        """Language `lang`'s teacher (loaded once, frozen, eval mode) on `device`."""
+        path = self._teacher_path(lang, for_bleu)
+        if path not in self._teachers:
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"{path}: teacher checkpoint of {lang} not found")
+            model, _ = load_model(Path(path), self)
+            for p in model.parameters():
+                p.requires_grad_(False)
+            self._teachers[path] = model
+            logger.info("loaded teacher %s for %s", path, lang)
+        return self._teachers[path].to(device)
+
+    def attach_online_topk(self, sample: dict) -> None:
+        """Run each language's teacher on its rows of the batch (source without the language token)."""
+        net_input = sample["net_input"]
+        pad = self.src_dict.pad()
+        src, lengths = net_input["src_tokens"], net_input["src_lengths"]  # [B, S], [B]
+        first = src.gather(1, (src.size(1) - lengths).unsqueeze(1)).squeeze(1) if self.cfg.left_pad_source else src[:, 0]
+        expected = torch.tensor([self.lang_token[lang] for lang in self.langs], device=src.device)[sample["lang_id"]]
+        if not torch.equal(first, expected):
+            raise RuntimeError("online teachers: a source sentence does not start with its language token")
+        teacher_src, teacher_len = strip_first_token(src, lengths, pad, self.cfg.left_pad_source)
+
+        def topk(lang_id, rows):
+            width = int(teacher_len[rows].max())
+            rows_src = teacher_src[rows]
+            rows_src = rows_src[:, -width:] if self.cfg.left_pad_source else rows_src[:, :width]  # [b, S']
+            teacher = self.teacher(self.langs[lang_id], src.device)
+            with torch.no_grad():
+                ids, probs, _ = model_topk(teacher, {"src_tokens": rows_src, "src_lengths": teacher_len[rows],
+                                                     "prev_output_tokens": net_input["prev_output_tokens"][rows]},
+                                           sample["target"][rows], self.cfg.online_topk, pad)
+            return ids, probs
+
+        attach_topk(sample, pad, topk)
+
+    def train_step(self, sample, model, criterion, optimizer, update_num, ignore_grad=False):
+        if self.kd_mode == "online" and sample and "kd_topk_ids" not in sample:
+            self.attach_online_topk(sample)
+        return super().train_step(sample, model, criterion, optimizer, update_num, ignore_grad)
+
+    # ------------------------------------------------------------------------- selective switch
+    def _initial_state(self) -> selective.SelectiveState:
+        cfg = self.cfg
+        path = Path(cfg.selective_state) if cfg.selective_state else None
+        if path is not None and path.is_file():
+            state = selective.load_state(path, self.langs, cfg.selective_tau, cfg.selective_interval)
+            logger.info("selective KD: resuming from %s (%d records)", path, len(state.history))
+        else:
+            state = selective.new_state(self.langs, cfg.selective_tau, cfg.selective_interval)
+        if cfg.teacher_bleu:
+            state.teacher_bleu = self._read_teacher_bleu(cfg.teacher_bleu)
+        return state
+
+    def _read_teacher_bleu(self, spec: str) -> dict[str, float]:
+        def number(value, where):
+            value = value.get("bleu") if isinstance(value, dict) else value
+            if not isinstance(value, (int, float)):
+                raise ValueError(f"{where}: expected a BLEU score, got {value!r}")
+            return float(value)
+
+        if "{lang}" in spec:
+            result = {}
+            for lang in self.langs:
+                path = Path(spec.replace("{lang}", lang))
+                result[lang] = number(json.loads(path.read_text(encoding="utf-8")), path)
+            return result
+        table = json.loads(Path(spec).read_text(encoding="utf-8"))
+        missing = [lang for lang in self.langs if lang not in table]
+        if missing:
+            raise KeyError(f"{spec}: no teacher BLEU for {missing}")
+        return {lang: number(table[lang], f"{spec}[{lang}]") for lang in self.langs}
+
+    def dev_bleu(self, model_for_lang, prefix: bool) -> dict[str, float]:
+        """Corpus BLEU on each pair's dev split, decoded as fairseq's --eval-bleu would."""
+        import sacrebleu
+
+        gen_args = Namespace(**json.loads(self.cfg.eval_bleu_args or "{}"))
+        detok = encoders.build_tokenizer(Namespace(tokenizer=self.cfg.eval_bleu_detok,
+                                                   **json.loads(self.cfg.eval_bleu_detok_args or "{}")))
+
+        def decode(tokens, unk):
+            text = self.tgt_dict.string(tokens.int().cpu(), self.cfg.eval_bleu_remove_bpe, unk_string=unk)
+            return detok.decode(text) if detok else text
+
+        scores = {}
+        for lang in self.langs:
+            key = (lang, prefix)
+            if key not in self._dev:
+                self._dev[key] = self._pair(lang, self.cfg.selective_subset, prefix=prefix, shuffle=False)
+            dataset = self._dev[key]
+            model = _unwrap(model_for_lang(lang))
+            was_training = model.training
+            model.eval()
+            device = next(model.parameters()).device
+            generator = self.build_generator([model], gen_args)
+            hyps, refs = [], []
+            batches = dataset.batch_by_size(dataset.ordered_indices(), max_tokens=self.cfg.selective_max_tokens)
+            for batch in batches:
+                sample = dataset.collater([dataset[int(i)] for i in batch])
+                if device.type == "cuda":
+                    sample = utils.move_to_cuda(sample, device=device)
+                for i, hypos in enumerate(self.inference_step(generator, [model], sample)):
+                    hyps.append(decode(hypos[0]["tokens"], "UNKNOWNTOKENINHYP"))
+                    refs.append(decode(utils.strip_pad(sample["target"][i], self.tgt_dict.pad()), "UNKNOWNTOKENINREF"))
+            model.train(was_training)
+            tokenize = "none" if self.cfg.eval_tokenized_bleu else "13a"
+            scores[lang] = round(sacrebleu.corpus_bleu(hyps, [refs], tokenize=tokenize).score, 4)
+        return scores
+
+    def begin_epoch(self, epoch, model):
+        super().begin_epoch(epoch, model)
+        if self.selective is None:
+            return
+        state = self.selective
+        device = next(_unwrap(model).parameters()).device
+        if state.teacher_bleu is None and state.interval > 0:
+            # once, at the start: a missing teacher shows up now rather than after the first epoch
+            state.teacher_bleu = self.dev_bleu(lambda lang: self.teacher(lang, device, for_bleu=True), prefix=False)
+            logger.info("selective KD: teachers' %s BLEU %s", self.cfg.selective_subset, state.teacher_bleu)
+            online = {self._teacher_path(lang, False) for lang in self.langs} if self.kd_mode == "online" else set()
+            self._teachers = {p: m for p, m in self._teachers.items() if p in online}  # free the others
+        assistant = None
+        if selective.needs_check(state, epoch):
+            assistant = self.dev_bleu(lambda lang: model, prefix=True)
+            logger.info("selective KD: assistant's %s BLEU after epoch %d: %s", self.cfg.selective_subset,
+                        epoch - 1, assistant)
+        self.selective = selective.begin_epoch(state, epoch, assistant)
+        flags = self.selective.flags_at(epoch)
+        self.kd_flag_tensor = torch.tensor([flags[lang] for lang in self.langs], dtype=torch.bool)
+        logger.info("selective KD: epoch %d, KD on for %s, off for %s", epoch,
+                    [lang for lang in self.langs if flags[lang]], [lang for lang in self.langs if not flags[lang]])
+        if _is_master():
+            if self.cfg.selective_state:
+                selective.save_state(self.selective, Path(self.cfg.selective_state))
+            if self.cfg.selective_log:
+                selective.write_log(self.selective, Path(self.cfg.selective_log))

@@ -1,0 +1,132 @@
+"""The workflow itself, run for real on tiny data: the whole DAG, single rules, reruns, resumption.
+
+A dry run is not a test of a workflow: every test here runs jobs (the fixture `tiny_run` runs the
+whole DAG once, ~2 minutes on 2 cores), except where the question is only which jobs Snakemake
+*would* rerun after a config change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import BIN, ROOT, job_counts, snakemake, tiny_config, write_config
+
+pytestmark = pytest.mark.slow
+LANGS = ["na", "sa", "ea"]
+
+
+def read_tsv(path: Path) -> list[dict]:
+    lines = path.read_text().splitlines()
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+
+
+def test_whole_dag_produces_a_bleu_table(tiny_run):
+    rows = {r["lang"]: r for r in read_tsv(tiny_run / "results/tables/bleu.tsv")}
+    assert set(rows) == set(LANGS) | {"average"}
+    for lang in LANGS:
+        bleu = float(rows[lang]["teacher"])
+        assert math.isfinite(bleu) and 0 <= bleu <= 100
+        assert int(rows[lang]["train_pairs"]) > 0
+        score = json.loads((tiny_run / f"results/eval/teacher/{lang}.json").read_text())
+        assert "tok:none" in score["signature"] and score["beam"] == 2
+        hyps = (tiny_run / f"results/eval/teacher/{lang}.hyp").read_text().splitlines()
+        refs = (tiny_run / f"results/data/raw/{lang}/test.en").read_text().splitlines()
+        assert len(hyps) == len(refs) == score["sentences"]
+
+
+def test_teachers_share_one_vocabulary(tiny_run):
+    shared = (tiny_run / "results/data/dict.txt").read_text()
+    assert "__na__ 0" in shared and "__en__ 0" in shared  # language tokens for the multilingual models
+    for lang in LANGS:  # fairseq-preprocess copies the dictionary it was given: all identical
+        for side in (lang, "en"):
+            assert (tiny_run / f"results/data/bin/{lang}/dict.{side}.txt").read_text() == shared
+
+
+def test_training_curves_are_declared_outputs(tiny_run):
+    for lang in LANGS:
+        records = [json.loads(line) for line in (tiny_run / f"results/teachers/{lang}/curve.jsonl").open()]
+        train = [r for r in records if r["tag"] == "train"]
+        valid = [r for r in records if r["tag"] == "valid"]
+        assert [r["epoch"] for r in train] == [1, 2]
+        assert all(math.isfinite(r["train_loss"]) for r in train)
+        assert all("valid_bleu" in r for r in valid)
+        assert records[0] == {"tag": "start", "resumed_after_epoch": None}
+
+
+def test_extraction_counts_every_filtered_pair(tiny_run):
+    for row in read_tsv(tiny_run / "results/data/raw/counts.tsv"):
+        dropped = sum(int(row[k]) for k in ("null_dropped", "empty_dropped", "test_overlap_dropped"))
+        assert int(row["rows"]) + int(row["merged_in"]) == dropped + int(row["kept"])
+        lines = (tiny_run / f"results/data/raw/{row['lang']}/{row['split']}.{row['lang']}").read_text().splitlines()
+        assert len(lines) == int(row["kept"])
+
+
+def test_single_rule_rerun_bpe(tiny_run, copy_of):
+    run = copy_of(tiny_run)
+    before = (run / "results/data/spm/spm.model").read_bytes()
+    snakemake(run, "--configfile", str(run / "tiny.yaml"), "--cores", "1", "--allowed-rules", "train_bpe",
+              "-f", "--notemp", "results/data/spm/spm.model")
+    import sentencepiece as spm
+
+    model = spm.SentencePieceProcessor(model_file=str(run / "results/data/spm/spm.model"))
+    assert 100 < model.get_piece_size() <= 400
+    assert (run / "results/data/spm/spm.model").read_bytes() == before  # deterministic
+
+
+def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_of):
+    run = copy_of(tiny_run)
+    config = tiny_config()
+    config["teacher"]["overrides"] = {"sa": {"max_epoch": 3}}
+    write_config(run / "changed.yaml", config)
+    out = snakemake(run, "--configfile", str(run / "changed.yaml"), "-n").stdout
+    assert job_counts(out) == {"train_teacher": 1, "evaluate_teacher": 1, "bleu_table": 1, "all": 1}, out
+    assert "results/teachers/sa/checkpoint_best.pt" in out
+    assert "results/teachers/na/" not in out and "results/teachers/ea/" not in out
+
+
+def test_killed_teacher_resumes_from_its_checkpoint(tiny_run, copy_of):
+    run = copy_of(tiny_run)
+    config = tiny_config()
+    config["teacher"]["overrides"] = {"na": {"max_epoch": 12}}
+    write_config(run / "longer.yaml", config)
+    target = "results/teachers/na/checkpoint_best.pt"
+    old_runs = set(run.glob("results/teachers/na/work/run-*"))  # the 2-epoch run of the shared fixture
+    cmd = [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(run),
+           "--configfile", str(run / "longer.yaml"), "--cores", "1", target]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    job = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    epochs: list[int] = []
+    try:
+        while time.time() < deadline and len(epochs) < 2:
+            time.sleep(0.2)
+            for partial in run.glob("results/teachers/na/work/run-*/curve.partial.jsonl"):
+                if partial.parent in old_runs:
+                    continue
+                epochs = [json.loads(line)["epoch"] for line in partial.open() if '"tag": "train"' in line]
+            assert job.poll() is None, "the teacher finished before it could be killed"
+    finally:  # kill -9 of everything: snakemake, the job's shell, hkd.train, fairseq
+        tree = [psutil.Process(job.pid), *psutil.Process(job.pid).children(recursive=True)]
+        for proc in tree:
+            proc.kill()
+        job.wait()
+        psutil.wait_procs(tree, timeout=30)
+    assert len(epochs) >= 2, "no checkpoint after two epochs within the time limit"
+    snakemake(run, "--configfile", str(run / "longer.yaml"), "--unlock")
+    snakemake(run, "--configfile", str(run / "longer.yaml"), "--cores", "1", "--rerun-incomplete", target)
+    records = [json.loads(line) for line in (run / "results/teachers/na/curve.jsonl").open()]
+    starts = [r for r in records if r["tag"] == "start"]
+    assert len(starts) == 2 and starts[0]["resumed_after_epoch"] is None
+    assert starts[1]["resumed_after_epoch"] >= 2  # the rerun began after the epochs it had finished
+    assert [r["epoch"] for r in records if r["tag"] == "train"] == list(range(1, 13))
+    log = (run / "logs/train_teacher/na.log").read_text()
+    assert "resuming" in log and "checkpoint_last.pt" in log
