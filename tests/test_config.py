@@ -1,0 +1,60 @@
+"""Config validation: the schema (a misspelt key stops the run) and the cross-checks of hkd.config."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from hkd import config as hkd_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / "config" / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "ted53.yaml"])
+def test_shipped_configs_are_valid(name):
+    config = load(name)
+    jsonschema.validate(config, SCHEMA)
+    hkd_config.check(config)
+
+
+def test_ted53_lists_the_papers_53_languages():
+    config = load("ted53.yaml")
+    ref = [line.split("\t")[0] for line in (ROOT / "config" / "ted53_languages.tsv").read_text().splitlines()
+           if line and not line.startswith(("#", "code"))]
+    assert len(ref) == 53 and sorted(config["languages"]) == sorted(ref)
+    assert config["merge"] == {"pt-br": "pt", "fr-ca": "fr"}
+
+
+def test_misspelt_key_is_an_error_naming_it(tmp_path):
+    config = load("config.yaml")
+    config["teacher"]["default"]["max_epochs"] = 3
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert hkd_config.main([str(path)]) == 1
+    with pytest.raises(jsonschema.ValidationError, match="max_epochs"):
+        jsonschema.validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c["languages"].append("en"), "target"),
+        (lambda c: c.update(merge={"pt-br": "pt"}), "merge.pt-br"),
+        (lambda c: c["teacher"].update(overrides={"zz": {"max_epoch": 2}}), "teacher.overrides.zz"),
+        (lambda c: c["corpus"].update(source="url"), "corpus.url"),
+    ],
+)
+def test_cross_checks_name_the_key(change, message):
+    config = copy.deepcopy(load("config.yaml"))
+    change(config)
+    with pytest.raises(hkd_config.ConfigError, match=message):
+        hkd_config.check(config)

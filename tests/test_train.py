@@ -1,0 +1,66 @@
+"""The resumable training wrapper (hkd.train) and the fairseq argument builder (hkd.fairseq_args)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from hkd import fairseq_args, train
+
+
+def test_run_key_changes_with_any_argument_and_only_then():
+    args = fairseq_args.bilingual_args("kk", "en", {"embed_dim": 64})
+    assert train.run_key(args, "d") == train.run_key(list(args), "d")
+    assert train.run_key(args, "d") != train.run_key(fairseq_args.bilingual_args("kk", "en", {"embed_dim": 32}), "d")
+    assert train.run_key(args, "d") != train.run_key(args, "other")
+
+
+def test_merge_curve_keeps_the_latest_record_of_a_redone_epoch():
+    records = [
+        {"tag": "start", "resumed_after_epoch": None},
+        {"tag": "train", "epoch": 1, "train_loss": "5.0"},
+        {"tag": "valid", "epoch": 1, "valid_bleu": "1.5"},
+        {"tag": "valid", "epoch": 2, "valid_bleu": "2.0"},  # cut off before its train record
+        {"tag": "start", "resumed_after_epoch": 1},
+        {"tag": "valid", "epoch": 2, "valid_bleu": "2.5"},
+        {"tag": "train", "epoch": 2, "train_loss": "4.0"},
+    ]
+    merged = train.merge_curve(records)
+    assert [r["tag"] for r in merged] == ["start", "start", "train", "valid", "train", "valid"]
+    assert merged[-1] == {"tag": "valid", "epoch": 2, "valid_bleu": 2.5}
+    assert merged[2]["train_loss"] == 5.0  # numbers, not fairseq's strings
+
+
+def test_half_written_last_record_is_skipped_but_a_bad_middle_one_is_an_error(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"tag": "train", "epoch": 1}\n{"tag": "tr')
+    assert train.read_jsonl(path) == [{"tag": "train", "epoch": 1}]
+    path.write_text('{"tag": "train", "epoch": 1}\nnot json\n{"tag": "train", "epoch": 2}\n')
+    with pytest.raises(ValueError, match="c.jsonl:2"):
+        train.read_jsonl(path)
+
+
+def test_checkpoint_epoch_reads_the_finished_epoch(tmp_path):
+    path = tmp_path / "checkpoint_last.pt"
+    assert train.checkpoint_epoch(path) is None
+    torch.save({"extra_state": {"train_iterator": {"epoch": 3, "end_of_epoch": True}}}, path)
+    assert train.checkpoint_epoch(path) == 3
+    torch.save({"extra_state": {"train_iterator": {"epoch": 4, "end_of_epoch": False}}}, path)
+    assert train.checkpoint_epoch(path) == 3  # saved mid-epoch 4: epoch 3 is the last finished one
+
+
+def test_settings_override_and_unknown_setting():
+    s = fairseq_args.merged_settings({"embed_dim": 64, "max_epoch": 5}, {"max_epoch": 9})
+    assert s["embed_dim"] == 64 and s["max_epoch"] == 9 and s["dropout"] == fairseq_args.DEFAULTS["dropout"]
+    with pytest.raises(KeyError, match="embed_size"):
+        fairseq_args.merged_settings({"embed_size": 64})
+
+
+def test_bilingual_args_carry_every_setting():
+    args = fairseq_args.bilingual_args("kk", "en", {"encoder_layers": 3, "lr": 0.001, "eval_bleu_beam": 4})
+    pairs = dict(zip(args[::1], args[1::1]))
+    assert pairs["--source-lang"] == "kk" and pairs["--encoder-layers"] == "3" and pairs["--lr"] == "0.001"
+    assert json.loads(pairs["--eval-bleu-args"]) == {"beam": 4}
+    assert " " not in "".join(args)  # safe to pass through a shell once quoted
