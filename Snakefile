@@ -13,9 +13,11 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/teachers.smk"
+include: "rules/universal.smk"
+include: "rules/clustering.smk"
 include: "rules/evaluate.smk"
 
 
 rule all:
     input:
-        "results/tables/bleu.tsv",
+        report_targets(),

@@ -30,6 +30,22 @@ def check(config: dict) -> None:
     for lang in (config["teacher"].get("overrides") or {}):
         if lang not in langs:
             raise ConfigError(f"teacher.overrides.{lang}: {lang!r} is not in `languages`")
+    clustering = config["clustering"]
+    for name, spec in clustering["types"].items():
+        for lang in spec.get("fit_subset") or []:
+            if lang not in langs:
+                raise ConfigError(f"clustering.types.{name}.fit_subset: {lang!r} is not in `languages`")
+        if spec.get("fit_subset") and spec["method"] != "svcca":
+            raise ConfigError(f"clustering.types.{name}.fit_subset: only the svcca method is fitted on a subset")
+    for name, missing in (clustering.get("allow_missing") or {}).items():
+        if name not in clustering["types"]:
+            raise ConfigError(f"clustering.allow_missing.{name}: no clustering type of that name")
+        for lang in missing:
+            if lang not in langs:
+                raise ConfigError(f"clustering.allow_missing.{name}: {lang!r} is not in `languages`")
+    if clustering["typology"] == "synthetic" and config["corpus"]["source"] != "synthetic":
+        raise ConfigError("clustering.typology: `synthetic` needs corpus.source: synthetic "
+                          "(use syntax_knn for a real corpus)")
     corpus = config["corpus"]
     needs = {"url": "url", "mirror": "mirror_url", "local": "local_path"}
     key = needs.get(corpus["source"])

@@ -61,6 +61,27 @@ def bilingual_args(src: str, tgt: str, settings: dict) -> list[str]:
     return ["--task", "translation", "--source-lang", src, "--target-lang", tgt] + transformer_args(settings)
 
 
+def multilingual_args(langs: list[str], tgt: str, settings: dict, sampling_temperature: float) -> list[str]:
+    """A many-to-one model over every pair, the source marked by its language token (``__xx__``)
+    (Johnson et al. 2017): fairseq's translation_multi_simple_epoch task, small pairs up-sampled by
+    temperature sampling. fairseq's multilingual task has no dev-BLEU validation, so the best
+    checkpoint is the one of lowest dev loss."""
+    pairs = ",".join(f"{lang}-{tgt}" for lang in langs)
+    args = ["--task", "translation_multi_simple_epoch", "--lang-pairs", pairs, "--langs", ",".join([*langs, tgt]),
+            "--encoder-langtok", "src", "--sampling-method", "temperature",
+            "--sampling-temperature", str(sampling_temperature)]
+    model = transformer_args(settings)
+    cut = model.index("--eval-bleu")
+    return args + model[:cut] + ["--best-checkpoint-metric", "loss"]
+
+
+def multilingual_generate_args(langs: list[str], tgt: str) -> list[str]:
+    """What fairseq-generate needs, on top of a pair, to decode with a multilingual model."""
+    pairs = ",".join(f"{lang}-{tgt}" for lang in langs)
+    return ["--task", "translation_multi_simple_epoch", "--lang-pairs", pairs, "--langs", ",".join([*langs, tgt]),
+            "--encoder-langtok", "src"]
+
+
 def quote(args: list[str]) -> str:
     """The arguments as one shell-quoted string (for a Snakemake `params:` value)."""
     return shlex.join(args)

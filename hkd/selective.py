@@ -65,6 +65,7 @@ class SelectiveState:
     interval: int
     teacher_bleu: dict[str, float] | None = None
     history: list[dict] = field(default_factory=list)
+    teacher_source: dict[str, str] | None = None  # what teacher_bleu was computed from (files, dates)
 
     def records(self, epoch: int) -> list[dict]:
         return [r for r in self.history if r["epoch"] == epoch]
@@ -91,13 +92,13 @@ def begin_epoch(state: SelectiveState, epoch: int, assistant_bleu: Mapping[str, 
                 ) -> SelectiveState:
     """The state at the start of `epoch` (1-based), given the assistant's dev BLEU if a check was run.
 
-    Records of later epochs are dropped (a restart from an earlier checkpoint). Records already there
-    for `epoch` are kept as they are (a restart at the same boundary); otherwise one record per
-    language is added, with the flags of Algorithm 1 when `assistant_bleu` is given, else the flags of
-    the previous epoch.
+    Records of later epochs are dropped (a restart from an earlier checkpoint; epoch 1 is a fresh start
+    and drops them all). Records already there for `epoch` are kept as they are (a restart at the same
+    boundary); otherwise one record per language is added, with the flags of Algorithm 1 when
+    `assistant_bleu` is given, else the flags of the previous epoch.
     """
-    history = [r for r in state.history if r["epoch"] <= epoch]
-    state = SelectiveState(state.langs, state.tau, state.interval, state.teacher_bleu, history)
+    history = [r for r in state.history if r["epoch"] <= epoch and epoch > 1]
+    state = SelectiveState(state.langs, state.tau, state.interval, state.teacher_bleu, history, state.teacher_source)
     if state.records(epoch):
         return state
     previous = state.flags_at(epoch - 1)
@@ -144,7 +145,7 @@ def load_state(path: Path, langs: list[str] | None = None, tau: float | None = N
     if data.get("format") != FORMAT:
         raise ValueError(f"{path}: not a selective-KD state file (format {data.get('format')!r})")
     state = SelectiveState(data["langs"], data["tau"], data["interval"], data.get("teacher_bleu"),
-                           data.get("history", []))
+                           data.get("history", []), data.get("teacher_source"))
     for key, want in (("langs", langs), ("tau", tau), ("interval", interval)):
         have = getattr(state, key)
         if want is not None and (list(have) != list(want) if key == "langs" else not math.isclose(have, want)):

@@ -196,6 +196,18 @@ class HKDMultilingualTask(TranslationTask):
             raise ValueError(f"no teacher checkpoint known for {lang}: give --teachers PATTERN or --teacher-bleu")
         return path
 
+    def _teacher_source(self) -> dict[str, str]:
+        """Which teacher files the dev BLEU comes from (path, size, modification time)."""
+        source = {}
+        for lang in self.langs:
+            path = Path(self._teacher_path(lang, True))
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: teacher checkpoint of {lang} not found (needed for its dev BLEU; "
+                                        f"or give --teacher-bleu)")
+            st = path.stat()
+            source[lang] = f"{path}:{st.st_size}:{st.st_mtime_ns}"
+        return source
+
     def teacher(self, lang: str, device, for_bleu: bool = False):
         """Language `lang`'s teacher (loaded once, frozen, eval mode) on `device`."""
         path = self._teacher_path(lang, for_bleu)
@@ -313,9 +325,11 @@ class HKDMultilingualTask(TranslationTask):
             return
         state = self.selective
         device = next(_unwrap(model).parameters()).device
-        if state.teacher_bleu is None and state.interval > 0:
-            # once, at the start: a missing teacher shows up now rather than after the first epoch
+        source = self._teacher_source() if state.interval > 0 and not self.cfg.teacher_bleu else None
+        if source is not None and (state.teacher_bleu is None or state.teacher_source != source):
+            # once, at the start (a missing teacher shows up now), and again if a teacher file changed
             state.teacher_bleu = self.dev_bleu(lambda lang: self.teacher(lang, device, for_bleu=True), prefix=False)
+            state.teacher_source = source
             logger.info("selective KD: teachers' %s BLEU %s", self.cfg.selective_subset, state.teacher_bleu)
             online = {self._teacher_path(lang, False) for lang in self.langs} if self.kd_mode == "online" else set()
             self._teachers = {p: m for p, m in self._teachers.items() if p in online}  # free the others

@@ -75,3 +75,86 @@ def get_teacher_args(wildcards):
         wildcards.lang, TARGET, teacher_settings(wildcards.lang)
     )
     return fairseq_args.quote(args)
+
+
+SYSTEMS = ["teacher", "universal"]
+CLUSTERING = config["clustering"]
+TYPES = list(CLUSTERING["types"])
+
+
+wildcard_constraints:
+    system="|".join(SYSTEMS),
+    ctype="|".join(TYPES),
+
+
+def multi_bin_files():
+    """The multilingual data folder: every pair's binarized files, linked into one folder."""
+    return [
+        f.replace(f"results/data/bin/{lang}/", "results/data/bin/all/")
+        for lang in LANGS
+        for f in bin_pair_files(lang)
+    ]
+
+
+def get_universal_args(wildcards):
+    u = config["universal"]
+    args = fairseq_args.multilingual_args(
+        LANGS, TARGET, u["settings"], u.get("sampling_temperature", 5)
+    )
+    return fairseq_args.quote(args)
+
+
+def get_eval_inputs(wildcards):
+    """Checkpoint and data of the system evaluated on language `lang`."""
+    if wildcards.system == "teacher":
+        return {
+            "checkpoint": f"results/teachers/{wildcards.lang}/checkpoint_best.pt",
+            "data": bin_pair_files(wildcards.lang, ["test"]),
+        }
+    return {
+        "checkpoint": f"results/{wildcards.system}/checkpoint_best.pt",
+        "data": multi_bin_files(),
+    }
+
+
+def get_eval_extra_args(wildcards):
+    if wildcards.system == "teacher":
+        return ""
+    return "-- " + fairseq_args.quote(
+        fairseq_args.multilingual_generate_args(LANGS, TARGET)
+    )
+
+
+def get_typology_table(wildcards=None):
+    if CLUSTERING["typology"] == "synthetic":
+        return "results/corpus/synthetic/typology.tsv"
+    return f"results/clustering/typology_{CLUSTERING['typology']}.tsv"
+
+
+def get_learned_vectors(wildcards=None):
+    return CLUSTERING.get("learned_vectors") or "results/clustering/learned.tsv"
+
+
+def get_cluster_files(wildcards=None):
+    """Per-type clusters files (computed), or the clusters file the config names."""
+    if CLUSTERING["clusters"] == "computed":
+        return [f"results/clustering/types/{t}.yaml" for t in TYPES]
+    return [str(Path(CLUSTERING["clusters"]))]
+
+
+def allow_missing_args():
+    pairs = (CLUSTERING.get("allow_missing") or {}).items()
+    return " ".join(f"--allow-missing {t}:{','.join(langs)}" for t, langs in pairs)
+
+
+def report_targets():
+    targets = [
+        "results/tables/bleu.tsv",
+        "results/clustering/clusters.yaml",
+        "results/clustering/membership.tsv",
+    ]
+    if CLUSTERING["clusters"] == "computed":
+        targets += expand("results/clustering/types/{ctype}.png", ctype=TYPES)
+    if config["corpus"]["source"] == "synthetic":
+        targets.append("results/clustering/ari.tsv")
+    return targets

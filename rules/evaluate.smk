@@ -1,17 +1,16 @@
 # sacreBLEU of every system on every language's test set, and the tables.
 
 
-rule evaluate_teacher:
+rule evaluate:
     input:
-        checkpoint="results/teachers/{lang}/checkpoint_best.pt",
-        data=bin_pair_files("{lang}", ["test"]),
+        unpack(get_eval_inputs),
         reference=f"results/data/raw/{{lang}}/test.{TARGET}",
         code=code("evaluate"),
     output:
-        score="results/eval/teacher/{lang}.json",
-        hyp="results/eval/teacher/{lang}.hyp",
+        score="results/eval/{system}/{lang}.json",
+        hyp="results/eval/{system}/{lang}.hyp",
     log:
-        "logs/evaluate_teacher/{lang}.log",
+        "logs/evaluate/{system}/{lang}.log",
     conda:
         "../envs/fairseq.yaml"
     threads: 1
@@ -21,17 +20,18 @@ rule evaluate_teacher:
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),
         batch_size=config["evaluation"].get("batch_size", 64),
+        extra=get_eval_extra_args,
     shell:
         "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
         " --src-lang {wildcards.lang} --tgt-lang {params.target} --reference {input.reference}"
-        " --system teacher --beam {params.beam} --tokenize {params.tokenize}"
+        " --system {wildcards.system} --beam {params.beam} --tokenize {params.tokenize}"
         " --batch-size {params.batch_size} --threads {threads}"
-        " --out-json {output.score} --out-hyp {output.hyp} > {log} 2>&1"
+        " --out-json {output.score} --out-hyp {output.hyp} {params.extra} > {log} 2>&1"
 
 
 rule bleu_table:
     input:
-        scores=expand("results/eval/teacher/{lang}.json", lang=LANGS),
+        scores=expand("results/eval/{system}/{lang}.json", system=SYSTEMS, lang=LANGS),
         counts="results/data/raw/counts.tsv",
         code=code("report"),
     output:

@@ -1,0 +1,50 @@
+# The universal many-to-one model: the "Universal Multi." baseline and the source of the
+# NMT-learned language vectors.
+
+
+rule multilingual_data:
+    input:
+        pairs=[f for lang in LANGS for f in bin_pair_files(lang)],
+        code=code("multidata"),
+    output:
+        multi_bin_files(),
+    log:
+        "logs/multilingual_data.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        pairs=" ".join(f"results/data/bin/{lang}" for lang in LANGS),
+        out=lambda wildcards, output: os.path.dirname(output[0]),
+    shell:
+        "python -m hkd.multidata --pairs {params.pairs} --out {params.out} > {log} 2>&1"
+
+
+rule train_universal:
+    input:
+        data=multi_bin_files(),
+        dict="results/data/dict.txt",
+        code=code("train"),
+    output:
+        checkpoint="results/universal/checkpoint_best.pt",
+        curve="results/universal/curve.jsonl",
+    log:
+        "logs/train_universal.log",
+    benchmark:
+        "benchmarks/train_universal.tsv"
+    conda:
+        "../envs/fairseq.yaml"
+    threads: 2
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+        gpu=1,
+    params:
+        fairseq=get_universal_args,
+        data=lambda wildcards, input: os.path.dirname(input.data[0]),
+        work=lambda wildcards, output: os.path.join(
+            os.path.dirname(output.checkpoint), "work"
+        ),
+    shell:
+        "python -m hkd.train --data {params.data} --work-dir {params.work}"
+        " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"
+        " -- {params.fairseq} > {log} 2>&1"

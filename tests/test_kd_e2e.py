@@ -1,0 +1,166 @@
+"""End to end on toy data: 2 bilingual teachers (1 epoch), their top-k stores, and a teacher-assistant
+trained with ``--task hkd_multilingual --criterion selective_kd`` through fairseq-train, from the stores
+and from online teachers; plus in-process checks that the stores, the online teachers and the task's
+batches line up. About 30 s on 2 cores."""
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hkd import topk_store as TS
+from toy_pairs import LANGS, SIZES, TINY_MODEL, write_toy_data
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = ROOT / "hkd_fairseq"
+DECODE = ["--eval-bleu-args", '{"beam":1,"max_len_a":1.2,"max_len_b":5}']
+pytestmark = pytest.mark.slow
+
+
+def fairseq(module: str, *args, env_extra=None, wait=True):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env_extra or {})}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    cmd = [sys.executable, "-m", module, *map(str, args), "--user-dir", str(PLUGIN)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return finish(proc, cmd) if wait else (proc, cmd)
+
+
+def finish(proc, cmd):
+    out, _ = proc.communicate(timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-5000:]}")
+    return out
+
+
+def curve(path: Path) -> dict:
+    """{(tag, epoch): {stat: value}} from an HKD_CURVE_FILE (fairseq names epoch stats "<tag>_<stat>")."""
+    stats = {}
+    for line in path.read_text().splitlines():
+        rec = json.loads(line)
+        prefix = rec["tag"] + "_"
+        stats[(rec["tag"], rec["epoch"])] = {k[len(prefix):]: v for k, v in rec.items() if k.startswith(prefix)}
+    return stats
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kd")
+    data = write_toy_data(root / "bin")
+    running = [fairseq("fairseq_cli.train", data / lang, "--task", "translation", "--source-lang", lang,
+                       "--target-lang", "en", *TINY_MODEL, "--max-epoch", "1", "--save-dir", root / "teachers" / lang,
+                       wait=False) for lang in LANGS]  # the two teachers in parallel
+    for proc, cmd in running:
+        finish(proc, cmd)
+    for lang in LANGS:
+        assert TS.main(["dump", "--data", str(data / lang), "--checkpoint", str(root / "teachers" / lang / "checkpoint_best.pt"),
+                        "--src-lang", lang, "--tgt-lang", "en", "--k", "4", "--out", str(root / "stores" / lang),
+                        "--ref-lprobs", "--max-tokens", "200", "--threads", "1", "--device", "cpu"]) == 0
+    return root
+
+
+def setup_task(data, *extra):
+    import hkd_fairseq  # noqa: F401  (registers the task)
+    from fairseq import options, tasks
+    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+
+    parser = options.get_training_parser()
+    args = options.parse_args_and_arch(parser, [str(data), "--task", "hkd_multilingual", "--langs", ",".join(LANGS),
+                                                *TINY_MODEL, *map(str, extra)])
+    return tasks.setup_task(convert_namespace_to_omegaconf(args).task)
+
+
+def test_store_holds_the_teachers_predictions(toy):
+    """A store row equals the teacher's top-k recomputed on its own for that sentence."""
+    from fairseq.tasks.translation import TranslationConfig, TranslationTask, load_langpair_dataset
+
+    lang = "xa"
+    store = TS.TopkStore(toy / "stores" / lang)
+    assert store.k == 4 and len(store) == SIZES["train"][lang] and store.has_ref_lprobs
+    task = TranslationTask.setup_task(TranslationConfig(data=str(toy / "bin" / lang), source_lang=lang, target_lang="en"))
+    model, _ = TS.load_model(toy / "teachers" / lang / "checkpoint_best.pt", task)
+    ds = load_langpair_dataset(str(toy / "bin" / lang), "train", lang, task.src_dict, "en", task.tgt_dict, False, None,
+                               1, True, False, 1024, 1024, shuffle=False)
+    for sentence in (0, 7, len(ds) - 1):
+        sample = ds.collater([ds[sentence]])  # alone: no padding at all
+        with torch.no_grad():
+            ids, probs, ref = TS.model_topk(model, sample["net_input"], sample["target"], 4, task.tgt_dict.pad())
+        s_ids, s_probs = store.lookup([sentence])
+        assert torch.equal(s_ids, ids) or (s_probs - probs).abs().max() < 2e-3  # ties may swap
+        assert torch.allclose(s_probs, probs, atol=2e-3)
+        assert torch.allclose(store.lookup_ref_lprobs([sentence]), ref, atol=1e-4)
+        assert np.allclose(s_probs.sum(-1).numpy() <= 1.001, True)
+
+
+def test_assistant_from_stores_with_selective_switch(toy):
+    """2 epochs: KD on in epoch 1, then off (tau = -100: the assistant counts as ahead of every teacher)."""
+    run = toy / "assistant"
+    out = fairseq("fairseq_cli.train", toy / "bin", "--task", "hkd_multilingual", "--langs", ",".join(LANGS),
+                  "--kd-stores", toy / "stores", "--selective-interval", "1", "--selective-tau", "-100",
+                  "--selective-state", run / "selective_state.json", "--selective-log", run / "selective.jsonl",
+                  "--criterion", "selective_kd", "--kd-lambda", "0.6", "--label-smoothing", "0.1", *TINY_MODEL,
+                  *DECODE, "--eval-bleu-remove-bpe", "sentencepiece", "--max-epoch", "2", "--save-dir", run,
+                  "--log-format", "json", env_extra={"HKD_CURVE_FILE": str(run / "curve.jsonl")})
+    stats = curve(run / "curve.jsonl")
+    first, second = stats[("train", 1)], stats[("train", 2)]
+    for rec in (first, second, stats[("valid", 2)]):
+        assert math.isfinite(float(rec["loss"])) and math.isfinite(float(rec["nll_loss"]))
+    assert float(first["kd_frac"]) == 1.0 and math.isfinite(float(first["kd_loss"])) and float(first["kd_loss"]) > 0
+    assert float(second["kd_frac"]) == 0.0 and second.get("kd_loss") is None  # switched off after epoch 1
+    log = [json.loads(line) for line in (run / "selective.jsonl").read_text().splitlines()]
+    assert [(r["epoch"], r["lang"], r["kd"]) for r in log] == [(1, "xa", True), (1, "xb", True),
+                                                                (2, "xa", False), (2, "xb", False)]
+    assert all(r["teacher_bleu"] is not None for r in log) and all(r["assistant_bleu"] is not None for r in log[2:])
+    assert "sentences per epoch (T=5): xa 90->90, xb 30->" in out  # the small pair is up-sampled
+
+    # the trained assistant translates one language's test set with ids = line numbers (hkd.evaluate)
+    gen = fairseq("fairseq_cli.generate", toy / "bin", "--task", "hkd_multilingual", "--langs", "xa",
+                  "--path", run / "checkpoint_best.pt", "--gen-subset", "test", "--beam", "1", "--cpu",
+                  "--max-len-b", "5", "--num-workers", "0")
+    ids = sorted(int(line.split("\t")[0][2:]) for line in gen.splitlines() if line.startswith("D-"))
+    assert ids == list(range(SIZES["test"]["xa"]))
+
+
+def test_assistant_with_online_teachers(toy):
+    run = toy / "online"
+    fairseq("fairseq_cli.train", toy / "bin", "--task", "hkd_multilingual", "--langs", ",".join(LANGS),
+            "--online-teachers", toy / "teachers" / "{lang}" / "checkpoint_best.pt", "--online-topk", "4",
+            "--mixed-language-batches", "--selective-interval", "0", "--criterion", "selective_kd", *TINY_MODEL,
+            "--max-epoch", "1", "--save-dir", run, "--log-format", "json",
+            env_extra={"HKD_CURVE_FILE": str(run / "curve.jsonl")})
+    first = curve(run / "curve.jsonl")[("train", 1)]
+    assert float(first["kd_frac"]) == 1.0 and math.isfinite(float(first["kd_loss"]))
+
+
+def test_online_teachers_give_the_stored_topk(toy):
+    """The task's batches: language tokens in front, store rows aligned, online top-k equal to stored."""
+    task = setup_task(toy / "bin", "--kd-stores", toy / "stores", "--selective-interval", "0",
+                      "--online-topk", "4", "--mixed-language-batches")
+    task.load_dataset("train")
+    dataset = task.datasets["train"]
+    assert dataset.counts[0] == SIZES["train"]["xa"] and dataset.counts[1] > SIZES["train"]["xb"]
+    batch = dataset.collater([dataset[i] for i in range(0, len(dataset), 7)])  # both languages
+    assert set(batch["lang_id"].tolist()) == {0, 1} and batch["kd_available"].all()
+    src = batch["net_input"]["src_tokens"]
+    first = src.gather(1, (src.size(1) - batch["net_input"]["src_lengths"]).unsqueeze(1)).squeeze(1)
+    assert first.tolist() == [task.lang_token[LANGS[i]] for i in batch["lang_id"].tolist()]
+    stored_ids, stored_probs = batch.pop("kd_topk_ids"), batch.pop("kd_topk_probs")
+    task.cfg.online_teachers = str(toy / "teachers" / "{lang}" / "checkpoint_best.pt")
+    task.attach_online_topk(batch)
+    mask = batch["target"].ne(task.tgt_dict.pad())
+    assert torch.allclose(batch["kd_topk_probs"][mask], stored_probs[mask], atol=2e-3)
+    same = (batch["kd_topk_ids"][mask] == stored_ids[mask]).float().mean()
+    assert same > 0.98  # near-ties may swap under other padding
+
+
+def test_task_refuses_stores_of_other_data(toy, tmp_path):
+    other = write_toy_data(tmp_path / "bin", seed=3)
+    task = setup_task(other, "--kd-stores", toy / "stores", "--selective-interval", "0")
+    with pytest.raises(TS.StoreMismatch, match=str(toy / "bin" / "xa")):
+        task.load_dataset("train")
+    with pytest.raises(FileNotFoundError, match="header"):
+        setup_task(toy / "bin", "--kd-stores", tmp_path / "nowhere", "--selective-interval", "0").load_dataset("train")
