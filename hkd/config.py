@@ -30,6 +30,11 @@ def check(config: dict) -> None:
     for lang in (config["teacher"].get("overrides") or {}):
         if lang not in langs:
             raise ConfigError(f"teacher.overrides.{lang}: {lang!r} is not in `languages`")
+    corpus = config["corpus"]
+    needs = {"url": "url", "mirror": "mirror_url", "local": "local_path"}
+    key = needs.get(corpus["source"])
+    if key and not corpus.get(key):
+        raise ConfigError(f"corpus.{key}: required when corpus.source is {corpus['source']!r}")
     clustering = config["clustering"]
     for name, spec in clustering["types"].items():
         for lang in spec.get("fit_subset") or []:
@@ -46,11 +51,6 @@ def check(config: dict) -> None:
     if clustering["typology"] == "synthetic" and config["corpus"]["source"] != "synthetic":
         raise ConfigError("clustering.typology: `synthetic` needs corpus.source: synthetic "
                           "(use syntax_knn for a real corpus)")
-    corpus = config["corpus"]
-    needs = {"url": "url", "mirror": "mirror_url", "local": "local_path"}
-    key = needs.get(corpus["source"])
-    if key and not corpus.get(key):
-        raise ConfigError(f"corpus.{key}: required when corpus.source is {corpus['source']!r}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ pair's binarized training data, computed once (teacher-forced) and memory-mapped
     python -m hkd.topk_store dump --data results/data/bin/kk --checkpoint results/teachers/kk/checkpoint_best.pt \
         --src-lang kk --tgt-lang en --k 8 --out results/stores/teacher/kk [--ref-lprobs] \
         [--max-tokens 8000] [--threads 2] [--device auto]
-    python -m hkd.topk_store check --store results/stores/teacher/kk --data results/data/bin/kk --src-lang kk --tgt-lang en
+    python -m hkd.topk_store check --store results/stores/teacher/kk --data results/data/bin/kk \
+        --src-lang kk --tgt-lang en
     python -m hkd.topk_store info results/stores/teacher/kk
 
 A store is a folder:

@@ -7,8 +7,8 @@ knowledge distillation from per-language teachers (HKD phase 1; Algorithm 1).
         --selective-state RUN/selective_state.json --selective-log RUN/selective.jsonl \
         --criterion selective_kd --kd-lambda 0.6 --label-smoothing 0.1 --arch transformer ...
 
-- DATA is the folder holding one binarized folder per language (``DATA/kk/train.kk-en.{kk,en}``), all
-  binarized with one shared dictionary that holds the language tokens; the source gets its language
+- DATA is the folder holding one binarized folder per language (``DATA/kk/train.kk-en.{kk,en}``; or
+  all pairs in DATA itself), binarized with one shared dictionary that holds the language tokens; the source gets its language
   token ``__kk__`` in front. Training pairs are temperature up-sampled (hkd.sampling); batches hold
   one language each unless ``--mixed-language-batches`` (see multilingual_dataset).
 - Teachers, either way: ``--kd-stores DIR`` (``DIR/<lang>``, hkd.topk_store; each store is checked
@@ -85,6 +85,11 @@ def task_langs(cfg) -> list[str]:
     return langs
 
 
+def pair_folder(root: Path, lang: str) -> Path:
+    """A pair's binarized folder: DATA/<lang> (the workflow's layout), else DATA itself (all pairs in one)."""
+    return root / lang if (root / lang).is_dir() else root
+
+
 def strip_first_token(src_tokens: torch.Tensor, src_lengths: torch.Tensor, pad: int, left_pad: bool):
     """Remove each row's first real token (the language token) from a padded source batch [B, S]."""
     if left_pad:
@@ -118,10 +123,10 @@ class HKDMultilingualTask(TranslationTask):
         first = None
         for lang in langs:
             for side in (lang, cfg.target_lang):
-                path = root / lang / f"dict.{side}.txt"
+                path = pair_folder(root, lang) / f"dict.{side}.txt"
                 if not path.is_file():
                     raise FileNotFoundError(f"{path}: missing; DATA ({root}) must hold one binarized folder per "
-                                            f"language, made with the shared dictionary")
+                                            f"language (or all pairs), made with the shared dictionary")
                 if first is None:
                     first = (path, path.read_bytes())
                 elif path.read_bytes() != first[1]:
@@ -153,7 +158,7 @@ class HKDMultilingualTask(TranslationTask):
     # ------------------------------------------------------------------------------------------ data
     def _pair(self, lang: str, split: str, prefix: bool, shuffle: bool = True):
         return load_langpair_dataset(
-            str(self.root / lang), split, lang, self.src_dict, self.cfg.target_lang, self.tgt_dict,
+            str(pair_folder(self.root, lang)), split, lang, self.src_dict, self.cfg.target_lang, self.tgt_dict,
             combine=False, dataset_impl=self.cfg.dataset_impl, upsample_primary=self.cfg.upsample_primary,
             left_pad_source=self.cfg.left_pad_source, left_pad_target=self.cfg.left_pad_target,
             max_source_positions=self.cfg.max_source_positions, max_target_positions=self.cfg.max_target_positions,
@@ -179,7 +184,7 @@ class HKDMultilingualTask(TranslationTask):
         for lang, pair in zip(self.langs, pairs):
             path = Path(self.cfg.kd_stores) / lang
             store = TopkStore(path)
-            where = str(self.root / lang / f"{split}.{lang}-{self.cfg.target_lang}.{self.cfg.target_lang}")
+            where = str(pair_folder(self.root, lang) / f"{split}.{lang}-{self.cfg.target_lang}.{self.cfg.target_lang}")
             store.check_matches(signature_of(pair.tgt, where), self.tgt_dict)
             self._store_teachers[lang] = store.header.get("teacher_checkpoint")
             stores.append(store)
@@ -226,7 +231,10 @@ class HKDMultilingualTask(TranslationTask):
         net_input = sample["net_input"]
         pad = self.src_dict.pad()
         src, lengths = net_input["src_tokens"], net_input["src_lengths"]  # [B, S], [B]
-        first = src.gather(1, (src.size(1) - lengths).unsqueeze(1)).squeeze(1) if self.cfg.left_pad_source else src[:, 0]
+        if self.cfg.left_pad_source:
+            first = src.gather(1, (src.size(1) - lengths).unsqueeze(1)).squeeze(1)  # [B]
+        else:
+            first = src[:, 0]
         expected = torch.tensor([self.lang_token[lang] for lang in self.langs], device=src.device)[sample["lang_id"]]
         if not torch.equal(first, expected):
             raise RuntimeError("online teachers: a source sentence does not start with its language token")

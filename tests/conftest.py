@@ -16,14 +16,16 @@ BIN = Path(sys.executable).parent
 
 
 def tiny_config(**changes) -> dict:
-    """The demo config made tiny: 3 languages of 3 families, a third of the data, 2-epoch teachers."""
+    """The demo config made tiny: 4 languages of 3 families, a third of the data, 2-epoch models."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["name"] = "tiny"
-    config["languages"] = ["na", "sa", "ea"]
+    config["languages"] = ["na", "nb", "sa", "ea"]
     config["corpus"]["synthetic"] = {"seed": 1, "scale": 0.3}
     config["bpe"]["vocab_size"] = 400
     config["bpe"]["sample_sentences"] = 5000
     config["teacher"]["default"].update(max_epoch=2, embed_dim=32, ffn_dim=64, patience=-1)
+    config["universal"]["settings"].update(max_epoch=1, embed_dim=32, ffn_dim=64)
+    config["clustering"]["types"]["svcca_subset"]["fit_subset"] = ["na", "sa", "ea"]
     config["evaluation"]["beam"] = 2
     for key, value in changes.items():
         config[key] = value

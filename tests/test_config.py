@@ -51,6 +51,10 @@ def test_misspelt_key_is_an_error_naming_it(tmp_path):
         (lambda c: c.update(merge={"pt-br": "pt"}), "merge.pt-br"),
         (lambda c: c["teacher"].update(overrides={"zz": {"max_epoch": 2}}), "teacher.overrides.zz"),
         (lambda c: c["corpus"].update(source="url"), "corpus.url"),
+        (lambda c: c["clustering"]["types"]["typology"].update(fit_subset=["na", "nb", "sa"]), "typology.fit_subset"),
+        (lambda c: c["clustering"]["types"]["svcca_subset"].update(fit_subset=["na", "nb", "zz"]), "'zz'"),
+        (lambda c: c["clustering"].update(allow_missing={"nope": ["na"]}), "allow_missing.nope"),
+        (lambda c: c["corpus"].update(source="mirror", mirror_url="x"), "clustering.typology"),
     ],
 )
 def test_cross_checks_name_the_key(change, message):

@@ -108,3 +108,15 @@ def test_strip_first_token():
     right = torch.tensor([[9, 5, 2, 1], [9, 5, 6, 2]])
     out, lengths = strip_first_token(right, torch.tensor([3, 4]), pad, left_pad=False)
     assert out.tolist() == [[5, 2, 1, 1], [5, 6, 2, 1]] and lengths.tolist() == [2, 3]
+
+
+def test_all_pairs_in_one_folder(data, tmp_path):
+    flat = tmp_path / "all"
+    flat.mkdir()
+    for lang in LANGS:
+        for f in (data / lang).iterdir():
+            if not (flat / f.name).exists():
+                (flat / f.name).write_bytes(f.read_bytes())
+    task = setup_task(flat)
+    task.load_dataset("valid")
+    assert len(task.datasets["valid"]) == sum(SIZES["valid"].values())

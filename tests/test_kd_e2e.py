@@ -57,7 +57,8 @@ def toy(tmp_path_factory):
     for proc, cmd in running:
         finish(proc, cmd)
     for lang in LANGS:
-        assert TS.main(["dump", "--data", str(data / lang), "--checkpoint", str(root / "teachers" / lang / "checkpoint_best.pt"),
+        checkpoint = root / "teachers" / lang / "checkpoint_best.pt"
+        assert TS.main(["dump", "--data", str(data / lang), "--checkpoint", str(checkpoint),
                         "--src-lang", lang, "--tgt-lang", "en", "--k", "4", "--out", str(root / "stores" / lang),
                         "--ref-lprobs", "--max-tokens", "200", "--threads", "1", "--device", "cpu"]) == 0
     return root
@@ -81,7 +82,8 @@ def test_store_holds_the_teachers_predictions(toy):
     lang = "xa"
     store = TS.TopkStore(toy / "stores" / lang)
     assert store.k == 4 and len(store) == SIZES["train"][lang] and store.has_ref_lprobs
-    task = TranslationTask.setup_task(TranslationConfig(data=str(toy / "bin" / lang), source_lang=lang, target_lang="en"))
+    cfg = TranslationConfig(data=str(toy / "bin" / lang), source_lang=lang, target_lang="en")
+    task = TranslationTask.setup_task(cfg)
     model, _ = TS.load_model(toy / "teachers" / lang / "checkpoint_best.pt", task)
     ds = load_langpair_dataset(str(toy / "bin" / lang), "train", lang, task.src_dict, "en", task.tgt_dict, False, None,
                                1, True, False, 1024, 1024, shuffle=False)

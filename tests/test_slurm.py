@@ -41,8 +41,6 @@ TARGETS = os.environ.get("HKD_SLURM_TEST_TARGETS", " ".join(f"results/eval/teach
 # seconds of training the retried teacher needs on its own (test_timeout...): well over the 60-90 s
 # after which SLURM stops a job with a 1-minute limit, well under the 15 minutes of its second try
 RESUME_WORK_S = 150
-DATA_RULES = ("rule_synthetic_corpus", "rule_extract_pairs", "rule_train_bpe", "rule_encode_pair",
-              "rule_build_dictionary", "rule_binarize_pair")
 # curve fields that measure time, not the model
 TIMING_KEYS = {"wall", "train_wall", "train_train_wall", "wps", "ups", "train_wps", "train_ups", "valid_wps"}
 
@@ -167,9 +165,9 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> Path:
-    """The tiny config of tests/conftest.py with 3-epoch teachers (enough to time an epoch)."""
+    """The tiny config of tests/conftest.py with one-layer, 3-epoch teachers (3: to time an epoch)."""
     config = tiny_config()
-    config["teacher"]["default"]["max_epoch"] = 3
+    config["teacher"]["default"].update(encoder_layers=1, decoder_layers=1, attention_heads=2, max_epoch=3)
     return write_config(tmp_path_factory.mktemp("config") / "tiny.yaml", config)
 
 
@@ -249,9 +247,10 @@ def test_every_job_goes_through_sbatch(slurm_run, local_run, cluster):
     submitted, on_host = jobs_of(slurm_run["output"])
     local_jobs = sum(jobs_of(local_run["output"]), Counter())  # a local run prints `localrule` for all
     assert sum(local_jobs.values()) >= 10
-    # the same jobs as the local run; only the target rule (no command) ran on the submitting host
+    # the same jobs as the local run; only the target rule `all` (no command), when it is a target,
+    # ran on the submitting host
     assert submitted + on_host == local_jobs
-    assert on_host == Counter({"rule_all": 1})
+    assert set(on_host) <= {"rule_all"}
     assert len(jobs) >= sum(submitted.values())
     assert Counter(j["Comment"] for j in jobs) == submitted, listing
 
@@ -283,49 +282,58 @@ def test_slurm_results_equal_local_results(slurm_run, local_run):
                 == without_timing(curve(there / f"results/teachers/{lang}/curve.jsonl")))
 
 
-def seconds_per_epoch(workdir: Path) -> float:
-    """Training seconds per epoch of a tiny teacher alone, from the curves of the first run (fairseq's
-    cumulative `train_wall`, whole seconds): the fastest language, as the retried one trains alone."""
-    per_epoch = []
-    for lang in LANGS:
-        walls = [r["train_wall"] for r in curve(workdir / f"results/teachers/{lang}/curve.jsonl") if r["tag"] == "train"]
-        per_epoch.append((walls[-1] - walls[0]) / max(1, len(walls) - 1))
-    return max(0.2, min(per_epoch))
+def seconds_per_epoch(curve_file: Path) -> float:
+    """Seconds per epoch of a teacher, from its curve (fairseq's cumulative `train_wall`, in whole
+    seconds, between the first and the last epoch)."""
+    walls = [r["train_wall"] for r in curve(curve_file) if r["tag"] == "train"]
+    return max(0.2, (walls[-1] - walls[0]) / max(1, len(walls) - 1))
 
 
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_timed_out_training_job_is_retried_and_resumes(slurm_run, cluster, tiny, tmp_path):
-    """One teacher gets a 1-minute time limit on its first attempt and about RESUME_WORK_S seconds of
-    training: SLURM stops it (TIMEOUT), Snakemake submits it again (retries) with 15 minutes, and
-    hkd.train resumes from checkpoint_last.pt. Runs in the first SLURM run's folder: only that
-    teacher, its evaluation and the table are redone."""
+    """A teacher with a 1-minute time limit on its first attempt and about RESUME_WORK_S seconds of
+    training (its epochs timed in the first run): SLURM stops it (TIMEOUT) after 60-90 s, Snakemake
+    submits it again (`retries`) with 15 minutes, and hkd.train resumes from checkpoint_last.pt.
+    Runs in the first SLURM run's folder, where only that teacher has to be trained again. Should the
+    machine be so much faster now that the first attempt finished in time, it tries once more with
+    three times the epochs."""
     require_success(slurm_run)
     workdir = slurm_run["dir"]
-    epochs = math.ceil(RESUME_WORK_S / seconds_per_epoch(workdir))
-    config = yaml.safe_load(tiny.read_text())
-    config["teacher"]["overrides"] = {"na": {"max_epoch": epochs}}
-    config_file = write_config(tmp_path / "timeout.yaml", config)
+    target = ["results/teachers/na/checkpoint_best.pt"]
+    comment = "rule_train_teacher_wildcards_na"
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
-    profile["set-resources"]["train_teacher"]["runtime"] = "1 if attempt == 1 else 15"
+    profile["set-resources"]["train_teacher"]["runtime"] = "1 if attempt == 1 else 15"  # minutes
     (tmp_path / "profile").mkdir()
     (tmp_path / "profile" / "config.yaml").write_text(yaml.safe_dump(profile))
-
-    rc, output, seconds = snakemake(workdir, "--profile", str(tmp_path / "profile"), "--configfile",
-                                    str(config_file), log_name="snakemake-timeout.log", timeout=600)
-    jobs = sacct(run_id(output), cluster["since"])
-    listing = "\n".join("|".join(j.values()) for j in jobs)
-    print(f"\ntimeout test: {epochs} epochs, exit {rc} after {seconds:.0f} s; sacct:\n{listing}")
-    assert rc == 0, output[-6000:]
-    teacher = [j for j in jobs if j["Comment"] == "rule_train_teacher_wildcards_na"]
-    assert [j["State"] for j in teacher] == ["TIMEOUT", "COMPLETED"], listing
-    assert [j["Timelimit"] for j in teacher] == ["00:01:00", "00:15:00"], listing
+    epochs = math.ceil(RESUME_WORK_S / seconds_per_epoch(workdir / "results/teachers/na/curve.jsonl"))
+    for _ in range(2):
+        config = yaml.safe_load(tiny.read_text())
+        config["teacher"]["overrides"] = {"na": {"max_epoch": epochs}}  # new settings: trained afresh
+        config_file = write_config(tmp_path / f"timeout-{epochs}.yaml", config)
+        cmd = [str(BIN / "snakemake"), *target, "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(workdir), "--profile", str(tmp_path / "profile"), "--configfile", str(config_file)]
+        t0 = time.monotonic()
+        rc, output = run(cmd, tmp_path / f"snakemake-{epochs}.log", timeout=900)
+        jobs = sacct(run_id(output), cluster["since"])
+        listing = "\n".join("|".join(j.values()) for j in jobs)
+        print(f"\ntimeout test: {epochs} epochs, exit {rc} after {time.monotonic() - t0:.0f} s; sacct:\n{listing}")
+        assert rc == 0, output[-6000:]
+        if [j["State"] for j in jobs] != ["COMPLETED"]:
+            break
+        epochs *= 3  # finished within its first minute: more work, once
+    assert [j["Comment"] for j in jobs] == [comment, comment], listing  # nothing else was redone
+    assert [j["State"] for j in jobs] == ["TIMEOUT", "COMPLETED"], listing
+    assert [j["Timelimit"] for j in jobs] == ["00:01:00", "00:15:00"], listing
+    assert 60 <= elapsed_seconds(jobs[0]["Elapsed"]) <= 150, listing
     records = curve(workdir / "results/teachers/na/curve.jsonl")
     starts = [r["resumed_after_epoch"] for r in records if r["tag"] == "start"]
-    assert starts[0] is None and len(starts) == 2 and starts[1] >= 1, starts
+    assert len(starts) == 2 and starts[0] is None and 1 <= starts[1] < epochs, starts
     assert [r["epoch"] for r in records if r["tag"] == "train"] == list(range(1, epochs + 1))
-    # only what depends on that teacher was redone: no data job, no other teacher
-    redone = {j["Comment"] for j in jobs} - {"rule_train_teacher_wildcards_na"}
-    assert redone and not any(c.startswith(DATA_RULES + ("rule_train_teacher",)) for c in redone), listing
-    assert all(j["State"] == "COMPLETED" for j in jobs if j not in teacher), listing
 
+
+def elapsed_seconds(elapsed: str) -> int:
+    """sacct's [D-]HH:MM:SS as seconds."""
+    days, _, hms = elapsed.rpartition("-")
+    h, m, sec = (int(x) for x in hms.split(":"))
+    return int(days or 0) * 86400 + h * 3600 + m * 60 + sec

@@ -20,7 +20,7 @@ import pytest
 from conftest import BIN, ROOT, job_counts, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.slow
-LANGS = ["na", "sa", "ea"]
+LANGS = ["na", "nb", "sa", "ea"]
 
 
 def read_tsv(path: Path) -> list[dict]:
@@ -36,6 +36,7 @@ def test_whole_dag_produces_a_bleu_table(tiny_run):
         bleu = float(rows[lang]["teacher"])
         assert math.isfinite(bleu) and 0 <= bleu <= 100
         assert int(rows[lang]["train_pairs"]) > 0
+        assert math.isfinite(float(rows[lang]["universal"]))
         score = json.loads((tiny_run / f"results/eval/teacher/{lang}.json").read_text())
         assert "tok:none" in score["signature"] and score["beam"] == 2
         hyps = (tiny_run / f"results/eval/teacher/{lang}.hyp").read_text().splitlines()
@@ -88,7 +89,7 @@ def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_o
     config["teacher"]["overrides"] = {"sa": {"max_epoch": 3}}
     write_config(run / "changed.yaml", config)
     out = snakemake(run, "--configfile", str(run / "changed.yaml"), "-n").stdout
-    assert job_counts(out) == {"train_teacher": 1, "evaluate_teacher": 1, "bleu_table": 1, "all": 1}, out
+    assert job_counts(out) == {"train_teacher": 1, "evaluate": 1, "bleu_table": 1, "all": 1}, out
     assert "results/teachers/sa/checkpoint_best.pt" in out
     assert "results/teachers/na/" not in out and "results/teachers/ea/" not in out
 
@@ -130,3 +131,26 @@ def test_killed_teacher_resumes_from_its_checkpoint(tiny_run, copy_of):
     assert [r["epoch"] for r in records if r["tag"] == "train"] == list(range(1, 13))
     log = (run / "logs/train_teacher/na.log").read_text()
     assert "resuming" in log and "checkpoint_last.pt" in log
+
+
+def test_clusters_file_holds_every_type_and_is_reproducible(tiny_run, copy_of):
+    import yaml
+
+    clusters = yaml.safe_load((tiny_run / "results/clustering/clusters.yaml").read_text())
+    assert list(clusters) == ["svcca_all", "svcca_subset", "learned", "typology"]
+    for name, groups in clusters.items():
+        members = sorted(lang for group in groups.values() for lang in group)
+        assert members == sorted(LANGS), name  # each language in exactly one cluster of each type
+    learned = read_tsv(tiny_run / "results/clustering/learned.tsv")
+    assert [r["lang"] for r in learned] == LANGS and len(learned[0]) == 1 + 32
+    run = copy_of(tiny_run)
+    before = (run / "results/clustering/clusters.yaml").read_bytes()
+    snakemake(run, "--configfile", str(run / "tiny.yaml"), "--cores", "2", "--forcerun", "cluster_type",
+              "--allowed-rules", "cluster_type", "clusters", "cluster_ari", "all")
+    assert (run / "results/clustering/clusters.yaml").read_bytes() == before  # byte-identical
+
+
+def test_forcerun_clustering_rebuilds_only_what_depends_on_it(tiny_run, copy_of):
+    run = copy_of(tiny_run)
+    out = snakemake(run, "--configfile", str(run / "tiny.yaml"), "-n", "--forcerun", "cluster_type").stdout
+    assert job_counts(out) == {"cluster_type": 4, "clusters": 1, "cluster_ari": 1, "all": 1}, out
