@@ -15,9 +15,10 @@ include: "rules/data.smk"
 include: "rules/teachers.smk"
 include: "rules/universal.smk"
 include: "rules/clustering.smk"
+include: "rules/assistants.smk"
 include: "rules/evaluate.smk"
 
 
 rule all:
     input:
-        report_targets(),
+        report_targets,

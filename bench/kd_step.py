@@ -3,7 +3,7 @@ cached top-k KD (hkd.topk_store), with plain label-smoothed NLL, and with online
 same batches; and the store's bytes per target token.
 
     PYTHONPATH=. python bench/kd_step.py [--threads 1] [--clock cpu|wall] [--vocab 8000] [--steps 6] \
-        [--assistant paper|small]
+        [--assistant paper|small] [--phase assistant|student] [--device cpu|cuda] [--fp16]
 
 Models as in the paper: teachers 2 layers, 256 / 1024 (embedding / FFN), 4 heads; the assistant 6
 layers, 512 / 1024, 8 heads (``--assistant small``: 3 layers, 256 / 1024, for slow machines). A
@@ -19,6 +19,14 @@ forward + loss + backward + Adam step of the assistant:
   costs per batch);
 - online-all4-ta: 4 teachers of the assistant's size on the whole batch: the student phase's adaptive
   KD over 4 teacher-assistants (issue 6), where a teacher's forward pass is no longer small.
+
+``--phase student`` times the student's step instead (HKD phase 2, adaptive KD, hkd.adaptive), the
+student and its 4 teacher-assistants all of the ``--assistant`` shape, per-language batches:
+
+- nll: label-smoothed NLL only (the baseline);
+- adaptive-cached: the batch's top-k and reference log-probs of 4 assistants read from 4 memory-mapped
+  stores + alpha from the perplexities + the alpha-weighted KD term (Eq. 3-4);
+- adaptive-online: the 4 assistants run on the batch (top-k and reference log-probs), then the same.
 
 Timing rounds interleave the modes (noise of a shared machine hits all alike); ratios are medians over
 rounds of the per-round ratios (a round's modes share their batches).
@@ -41,7 +49,8 @@ import torch
 
 from hkd import topk_store as TS
 from hkd.kd_loss import selective_kd_loss
-from hkd_fairseq.multilingual_dataset import attach_topk
+from hkd.adaptive import adaptive_kd_loss, logistic_anneal
+from hkd_fairseq.multilingual_dataset import attach_assistants, attach_topk
 
 LANGS = 4
 
@@ -105,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=6, help="timed rounds, one step per mode each (after 1 warm-up)")
     parser.add_argument("--assistant", choices=["paper", "small"], default="paper")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--phase", choices=["assistant", "student"], default="assistant",
+                        help="time the teacher-assistant's step (selective KD) or the student's (adaptive KD)")
+    parser.add_argument("--device", default="cpu", help="student phase: cpu or cuda")
+    parser.add_argument("--fp16", action="store_true", help="student phase on cuda: autocast to float16")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -116,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         dictionary.add_symbol(f"w{i}")
     pad = dictionary.pad()
     shape = (6, 512, 1024, 8) if args.assistant == "paper" else (3, 256, 1024, 4)
+    if args.phase == "student":
+        return bench_student(args, dictionary, shape, rng)
     assistant = build_model(dictionary, *shape)
     teachers = [build_model(dictionary, 2, 256, 1024, 4).eval() for _ in range(LANGS)]
     big_teachers = [build_model(dictionary, *shape).eval() for _ in range(LANGS)]
@@ -191,6 +206,80 @@ def main(argv: list[str] | None = None) -> int:
     for m in ("online-1", "online-mixed", "online-all4", "online-all4-ta"):
         speedup = ratio(m, "cached")
         print(f"target cached >= 2x faster than {m}: {'met' if speedup >= 2 else 'NOT met'} ({speedup:.2f}x)")
+    tmp.cleanup()
+    return 0
+
+
+def bench_student(args, dictionary, shape, rng) -> int:
+    """The student's step: plain NLL vs adaptive KD from 4 cached or 4 online assistants."""
+    pad, device = dictionary.pad(), torch.device(args.device)
+    student = build_model(dictionary, *shape).to(device)
+    assistants = [build_model(dictionary, *shape).eval().to(device) for _ in range(LANGS)]
+    optimizer = torch.optim.Adam(student.parameters(), lr=1e-4)
+    n = args.steps + 1
+    batches = make_batches(dictionary, n, args.tokens, rng, mixed=False)
+    tmp = tempfile.TemporaryDirectory()
+    stores = [write_store(Path(tmp.name) / f"assistant{a}", batches, args.k, len(dictionary), rng, ref=True)
+              for a in range(LANGS)]
+    autocast = dict(device_type="cuda", dtype=torch.float16, enabled=args.fp16 and device.type == "cuda")
+    scaler = torch.amp.GradScaler("cuda", enabled=autocast["enabled"])
+
+    def cached(batch, lang, rows):
+        rows = rows.cpu()  # the stores are read on the CPU
+        index, length = batch["pair_index"][rows].numpy(), batch["target"].size(1)
+        return [(*s.lookup(index, length=length), s.lookup_ref_lprobs(index, length=length)) for s in stores]
+
+    def online(batch, lang, rows):
+        net = {key: v[rows] for key, v in batch["net_input"].items()}
+        with torch.no_grad(), torch.autocast(**autocast):
+            return [TS.model_topk(a, net, batch["target"][rows], args.k, pad) for a in assistants]
+
+    def step(batch, mode, number):
+        batch = {key: ({k: v.to(device) for k, v in value.items()} if isinstance(value, dict) else
+                       value.to(device) if torch.is_tensor(value) and key != "pair_index" else value)
+                 for key, value in batch.items()}
+        if mode != "nll":
+            fn = cached if mode == "adaptive-cached" else online
+            attach_assistants(batch, pad, lambda lang, rows: fn(batch, lang, rows))  # on the target's device
+        student.train()
+        optimizer.zero_grad()
+        with torch.autocast(**autocast):
+            out = student(**batch["net_input"])
+        lprobs = student.get_normalized_probs(out, log_probs=True).float()  # [B, T, V]
+        terms = adaptive_kd_loss(lprobs, batch["target"], pad, batch.get("kd_assist_ids"), batch.get("kd_assist_probs"),
+                                 batch.get("kd_assist_ref"), batch.get("kd_assist_mask"), batch["lang_id"],
+                                 lambda1=0.5, lambda2=logistic_anneal(number), epsilon=0.1)
+        scaler.scale(terms.loss / batch["ntokens"]).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    modes = ["nll", "adaptive-cached", "adaptive-online"]
+    clock = time.process_time if args.clock == "cpu" and device.type == "cpu" else time.perf_counter
+    times = {m: [] for m in modes}
+    for i in range(n):
+        for mode in modes:
+            start = clock()
+            step(batches[i], mode, i)
+            if i > 0:
+                times[mode].append(clock() - start)
+
+    def ratio(a, b):
+        return statistics.median(x / y for x, y in zip(times[a], times[b]))
+
+    clock_name = args.clock if device.type == "cpu" else "wall"
+    print(f"student {args.assistant} {shape[0]} layers {shape[1]}/{shape[2]}; {LANGS} assistants of the same shape; "
+          f"vocab {len(dictionary)}, k {args.k}, ~{args.tokens} target tokens/batch, {args.threads} threads, "
+          f"{device}{' fp16' if autocast['enabled'] else ''}, {clock_name} time, {args.steps} timed rounds")
+    print(f"{'mode':<18}{'median s':>10}{'min s':>8}{'x nll':>8}{'cached faster by':>18}")
+    for m in modes:
+        print(f"{m:<18}{statistics.median(times[m]):>10.3f}{min(times[m]):>8.3f}{ratio(m, 'nll'):>8.3f}"
+              f"{ratio(m, 'adaptive-cached'):>17.2f}x")
+    cost = ratio("adaptive-cached", "nll")
+    print(f"target adaptive-cached <= 1.25x nll: {'met' if cost <= 1.25 else 'NOT met'} ({cost:.3f}x)")
+    speedup = ratio("adaptive-online", "adaptive-cached")
+    print(f"adaptive-cached faster than adaptive-online by {speedup:.2f}x")
     tmp.cleanup()
     return 0
 

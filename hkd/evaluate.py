@@ -1,9 +1,13 @@
-"""Translate a test set with a trained fairseq model and score it with sacreBLEU.
+"""Translate test sets with a trained fairseq model and score them with sacreBLEU.
 
     python -m hkd.evaluate --data results/data/bin/kk --checkpoint results/teachers/kk/checkpoint_best.pt \
-        --src-lang kk --tgt-lang en --reference results/data/raw/kk/test.en --system teacher \
-        --beam 5 --tokenize none --out-json results/eval/teacher/kk.json --out-hyp results/eval/teacher/kk.hyp \
+        --src-langs kk --tgt-lang en --references results/data/raw/kk/test.en --system teacher \
+        --beam 5 --tokenize none --out-jsons results/eval/teacher/kk.json --out-hyps results/eval/teacher/kk.hyp \
         [-- extra fairseq-generate arguments, e.g. the multilingual task's]
+
+A multilingual model is evaluated on all its languages in one call (one list entry per language in
+--src-langs, --references, --out-jsons, --out-hyps): fairseq-generate runs in this process, once per
+language, so fairseq is imported once; ``{lang}`` in the extra arguments stands for that language.
 
 fairseq-generate decodes with beam search and removes the BPE (sentencepiece); the hypotheses are
 scored against the *raw* reference text, so the score does not depend on the BPE model. The default
@@ -16,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -53,52 +55,66 @@ def score(hyps: list[str], refs: list[str], tokenize: str) -> dict:
 
 
 def generate(data: Path, checkpoint: Path, src: str, tgt: str, beam: int, batch_size: int,
-             subset: str, extra: list[str], threads: int) -> dict[int, str]:
+             subset: str, extra: list[str]) -> dict[int, str]:
+    """fairseq-generate, in this process, on one language's `subset`; hypotheses by sentence id."""
+    from fairseq import options
+    from fairseq_cli.generate import main as generate_main
+
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [
-            sys.executable, "-m", "fairseq_cli.generate", str(data), "--path", str(checkpoint),
-            "--user-dir", str(PLUGIN_DIR), "--gen-subset", subset, "--source-lang", src, "--target-lang", tgt,
-            "--beam", str(beam), "--batch-size", str(batch_size), "--remove-bpe", "sentencepiece",
-            "--results-path", tmp, "--num-workers", "0", *device_args(), *extra,
+        argv = [
+            str(data), "--path", str(checkpoint), "--user-dir", str(PLUGIN_DIR), "--gen-subset", subset,
+            "--source-lang", src, "--target-lang", tgt, "--beam", str(beam), "--batch-size", str(batch_size),
+            "--remove-bpe", "sentencepiece", "--results-path", tmp, "--num-workers", "0", *device_args(), *extra,
         ]
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-        log.info("running: %s", " ".join(cmd))
-        subprocess.run(cmd, env=env, check=True)
+        log.info("fairseq-generate %s", " ".join(argv))
+        args = options.parse_args_and_arch(options.get_generation_parser(), input_args=argv)
+        generate_main(args)
         return parse_generate_output(Path(tmp) / f"generate-{subset}.txt")
+
+
+def evaluate_one(args, src: str, reference: Path, out_json: Path, out_hyp: Path, extra: list[str]) -> dict:
+    refs = reference.read_text(encoding="utf-8").splitlines()
+    by_id = generate(args.data, args.checkpoint, src, args.tgt_lang, args.beam, args.batch_size, args.subset, extra)
+    missing = sorted(set(range(len(refs))) - set(by_id))
+    if missing or len(by_id) != len(refs):
+        raise RuntimeError(f"{args.checkpoint}: {len(by_id)} hypotheses for {len(refs)} references in "
+                           f"{reference} (first missing ids: {missing[:5]})")
+    hyps = [by_id[i] for i in range(len(refs))]
+    result = {"lang": src, "system": args.system, "checkpoint": str(args.checkpoint),
+              "beam": args.beam, **score(hyps, refs, args.tokenize)}
+    write_atomic_text(out_hyp, "".join(h + "\n" for h in hyps))
+    write_atomic_text(out_json, json.dumps(result, indent=1, sort_keys=True) + "\n")
+    log.info("%s %s: BLEU %.2f (%s)", args.system, src, result["bleu"], result["signature"])
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--checkpoint", type=Path, required=True)
-    parser.add_argument("--src-lang", required=True)
+    parser.add_argument("--src-langs", nargs="+", required=True)
     parser.add_argument("--tgt-lang", required=True)
-    parser.add_argument("--reference", type=Path, required=True, help="raw reference text, one per line")
+    parser.add_argument("--references", type=Path, nargs="+", required=True, help="raw reference text, per language")
     parser.add_argument("--system", required=True, help="the system's name in the tables")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--tokenize", default="none", help="sacreBLEU tokenizer")
     parser.add_argument("--subset", default="test")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out-json", type=Path, required=True)
-    parser.add_argument("--out-hyp", type=Path, required=True)
+    parser.add_argument("--out-jsons", type=Path, nargs="+", required=True)
+    parser.add_argument("--out-hyps", type=Path, nargs="+", required=True)
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="-- then extra fairseq-generate arguments")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    counts = {len(args.src_langs), len(args.references), len(args.out_jsons), len(args.out_hyps)}
+    if len(counts) != 1:
+        parser.error("--src-langs, --references, --out-jsons and --out-hyps need one entry per language")
     extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
-    refs = args.reference.read_text(encoding="utf-8").splitlines()
-    by_id = generate(args.data, args.checkpoint, args.src_lang, args.tgt_lang, args.beam, args.batch_size,
-                     args.subset, extra, args.threads)
-    missing = sorted(set(range(len(refs))) - set(by_id))
-    if missing or len(by_id) != len(refs):
-        raise RuntimeError(f"{args.checkpoint}: {len(by_id)} hypotheses for {len(refs)} references in "
-                           f"{args.reference} (first missing ids: {missing[:5]})")
-    hyps = [by_id[i] for i in range(len(refs))]
-    result = {"lang": args.src_lang, "system": args.system, "checkpoint": str(args.checkpoint),
-              "beam": args.beam, **score(hyps, refs, args.tokenize)}
-    write_atomic_text(args.out_hyp, "".join(h + "\n" for h in hyps))
-    write_atomic_text(args.out_json, json.dumps(result, indent=1, sort_keys=True) + "\n")
-    log.info("%s %s: BLEU %.2f (%s)", args.system, args.src_lang, result["bleu"], result["signature"])
+    import torch
+
+    torch.set_num_threads(args.threads)
+    for src, ref, out_json, out_hyp in zip(args.src_langs, args.references, args.out_jsons, args.out_hyps):
+        evaluate_one(args, src, ref, out_json, out_hyp, [a.replace("{lang}", src) for a in extra])
     return 0
 
 

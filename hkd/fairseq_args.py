@@ -82,6 +82,24 @@ def multilingual_generate_args(langs: list[str], tgt: str) -> list[str]:
             "--encoder-langtok", "src"]
 
 
+def assistant_args(langs: list[str], tgt: str, settings: dict, kd_lambda: float, sampling_temperature: float,
+                   stores: str, selective_interval: int, selective_tau: float, state: str, flags_log: str) -> list[str]:
+    """A teacher-assistant: many-to-one over one cluster's pairs, distilled from each pair's teacher
+    by selective KD (Eq. 2, lambda = kd_lambda) with the teachers' top-k stores (hkd_fairseq's
+    hkd_multilingual task and selective_kd criterion), early-stopped on dev BLEU."""
+    task = ["--task", "hkd_multilingual", "--langs", ",".join(langs), "--target-lang", tgt,
+            "--sampling-temperature", str(sampling_temperature), "--kd-stores", stores,
+            "--selective-interval", str(selective_interval), "--selective-tau", str(selective_tau),
+            "--selective-state", state, "--selective-log", flags_log]
+    return task + transformer_args(settings) + ["--criterion", "selective_kd", "--kd-lambda", str(kd_lambda)]
+
+
+def assistant_generate_args() -> list[str]:
+    """What fairseq-generate needs, on top of a pair, to decode with a teacher-assistant (hkd.evaluate
+    puts the language it decodes in place of ``{lang}``)."""
+    return ["--task", "hkd_multilingual", "--langs", "{lang}"]
+
+
 def quote(args: list[str]) -> str:
     """The arguments as one shell-quoted string (for a Snakemake `params:` value)."""
     return shlex.join(args)

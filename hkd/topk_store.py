@@ -26,7 +26,12 @@ returns a batch's top-k padded to the batch's target length.
 
 A checkpoint of the multilingual task (``hkd_multilingual``: a teacher-assistant) reads its source with
 the language token ``__src__`` in front; ``--source-prefix auto`` (the default) does that for such
-checkpoints only.
+checkpoints only. The student's adaptive KD (hkd.adaptive) reads one store per teacher-assistant and
+language, with reference log-probabilities (its perplexity on a batch gives the assistant's weight):
+
+    python -m hkd.topk_store dump --data results/data/bin/kk \
+        --checkpoint results/assistants/wals/c3/checkpoint_best.pt --src-lang kk --tgt-lang en --k 8 \
+        --ref-lprobs --out results/stores/assistant/wals/c3/kk
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ student) is trained through this wrapper:
         --checkpoint results/teachers/kk/checkpoint_best.pt --curve results/teachers/kk/curve.jsonl \
         --threads 1 -- --task translation --source-lang kk --target-lang en --arch transformer ...
 
-- The fairseq arguments after ``--`` define the run. Their hash names the run's folder under
-  ``--work-dir``, so a job that is killed (SLURM time limit, preemption, kill -9) and started again
+- The fairseq arguments after ``--``, with the fingerprint (names, sizes, times) of the ``--depends``
+  files, define the run. Their hash names the run's folder under ``--work-dir``, so a job that is killed (SLURM time limit, preemption, kill -9) and started again
   with the same arguments resumes from that folder's ``checkpoint_last.pt`` (fairseq restores it), and
   a job whose settings changed starts afresh instead of resuming a model trained with other ones
   (folders of earlier settings are removed, and said so in the log).
@@ -40,10 +40,26 @@ log = logging.getLogger("hkd.train")
 PLUGIN_DIR = Path(hkd_fairseq.__file__).resolve().parent
 
 
-def run_key(fairseq_args: list[str], data: Path) -> str:
-    """A short, stable name for a run: the hash of its data folder and its fairseq arguments."""
-    blob = json.dumps({"data": str(data), "args": fairseq_args}, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
+def fingerprint(paths: list[Path]) -> list[list]:
+    """Name, size and modification time of every file under `paths`: what a run was trained on.
+
+    A job rerun after a kill sees the same files and resumes; a job rerun because its inputs were
+    rebuilt (new data, a retrained teacher, a new top-k store) sees new ones and starts afresh.
+    """
+    entries = []
+    for root in paths:
+        files = sorted(p for p in Path(root).rglob("*") if p.is_file()) if Path(root).is_dir() else [Path(root)]
+        for f in files:
+            st = f.stat()
+            entries.append([str(f), st.st_size, st.st_mtime_ns])
+    return entries
+
+
+def run_key(fairseq_args: list[str], data: Path, depends: list[list] | None = None) -> str:
+    """A short, stable name for a run: the hash of its fairseq arguments, its data folder and the
+    fingerprint of the files it depends on."""
+    blob = json.dumps({"data": str(data), "args": fairseq_args, "depends": depends or []}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 def checkpoint_epoch(path: Path) -> int | None:
@@ -130,8 +146,8 @@ def device_args() -> list[str]:
 
 
 def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_args: list[str],
-          threads: int = 1, extra_env: dict[str, str] | None = None) -> None:
-    key = run_key(fairseq_args, data)
+          threads: int = 1, depends: list[Path] | None = None, extra_env: dict[str, str] | None = None) -> None:
+    key = run_key(fairseq_args, data, fingerprint(depends or []))
     run_dir = work_dir / f"run-{key}"
     if work_dir.is_dir():
         for stale in sorted(work_dir.glob("run-*")):
@@ -179,11 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, required=True, help="output: the best checkpoint")
     parser.add_argument("--curve", type=Path, required=True, help="output: the training curve (JSON lines)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("--depends", type=Path, nargs="*", default=[],
+                        help="files or folders the run is trained on (data, stores, teachers): when they "
+                             "change, the run starts afresh instead of resuming")
     parser.add_argument("fairseq_args", nargs=argparse.REMAINDER, help="-- then the fairseq-train arguments")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     fairseq_args = args.fairseq_args[1:] if args.fairseq_args[:1] == ["--"] else args.fairseq_args
-    train(args.data, args.work_dir, args.checkpoint, args.curve, fairseq_args, args.threads)
+    train(args.data, args.work_dir, args.checkpoint, args.curve, fairseq_args, args.threads, args.depends)
     return 0
 
 

@@ -5,11 +5,11 @@ Importing it registers hkd's tasks and criteria with fairseq and, when the envir
 ``curve``); hkd.train sets that variable and turns the records into a declared training-curve output.
 fairseq puts the plugin's *parent* folder on sys.path, which is why it is a top-level package.
 
-Registered: the task ``hkd_multilingual`` (hkd_multilingual.py) and the criterion ``selective_kd``
-(selective_kd.py).
+Registered: the task ``hkd_multilingual`` (hkd_multilingual.py) and the criteria ``selective_kd``
+(selective_kd.py) and ``adaptive_kd`` (adaptive_kd.py).
 """
 
 from hkd_fairseq import curve
-from hkd_fairseq import hkd_multilingual, selective_kd  # noqa: F401  (registers the task and criterion)
+from hkd_fairseq import adaptive_kd, hkd_multilingual, selective_kd  # noqa: F401  (registers the task and criteria)
 
 curve.install_from_env()

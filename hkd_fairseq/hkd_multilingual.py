@@ -23,6 +23,18 @@ knowledge distillation from per-language teachers (HKD phase 1; Algorithm 1).
   files with a "bleu" key). The flags (hkd.selective) live in ``--selective-state``, which a restarted
   run resumes from, and ``--selective-log`` (JSONL, one record per epoch and language); the criterion
   reads them from the task. ``--selective-interval 0``: KD always on.
+- Student (HKD phase 2, adaptive KD; criterion ``adaptive_kd``): ``--assistant-stores PATTERN``, a store
+  path with {type}, {cluster} and {lang} (``results/stores/assistant/{type}/{cluster}/{lang}``: one
+  store per assistant and language, dumped from the assistant's checkpoint over that language's
+  training data with ``hkd.topk_store dump --ref-lprobs``), and ``--assistant-map FILE``, which
+  assistants teach each language (JSON ``{lang: ["type/cluster", ...]}`` or the clusters file; see
+  hkd.adaptive). Each store is checked against its pair's training data when the data is loaded.
+  ``--exclude-weakest-variance V`` (off by default) drops, per language, the assistant of lowest dev
+  BLEU when the variance of its assistants' dev BLEU is above V (``--assistant-bleu``: JSON
+  ``{lang: {"type/cluster": bleu}}`` or a {type}/{cluster}/{lang} pattern of JSON files with a "bleu"
+  key). ``--alpha-log FILE``: the weights per epoch and language as JSON lines (rank 0; written at
+  every validation and epoch start; a resumed run keeps the records of the epochs before it). Keep it
+  out of the declared outputs while training (e.g. in the run's work folder) and copy it at the end.
 - Evaluation of a trained assistant on one language: ``fairseq-generate DATA --task hkd_multilingual
   --langs kk --gen-subset test ...`` (ids are line numbers); ``--source-lang kk`` alone also works.
 """
@@ -41,7 +53,7 @@ from fairseq.tasks import register_task
 from fairseq.tasks.translation import TranslationConfig, TranslationTask, load_langpair_dataset
 from omegaconf import II
 
-from hkd import selective
+from hkd import adaptive, selective
 from hkd.topk_store import TopkStore, load_model, model_topk, signature_of
 from hkd_fairseq.multilingual_dataset import MultilingualPairsDataset, attach_topk
 
@@ -71,6 +83,17 @@ class HKDMultilingualConfig(TranslationConfig):
     selective_log: Optional[str] = field(default=None, metadata={"help": "JSONL: KD flag per epoch and language"})
     selective_subset: str = field(default="valid", metadata={"help": "split whose BLEU drives the KD flags"})
     selective_max_tokens: int = field(default=4096, metadata={"help": "tokens per batch of the dev decoding"})
+    assistant_stores: Optional[str] = field(default=None, metadata={
+        "help": "student: assistant top-k stores, a path with {type}, {cluster} and {lang}"})
+    assistant_map: Optional[str] = field(default=None, metadata={
+        "help": "student: each language's assistants, JSON {lang: ['type/cluster', ...]} or a clusters file"})
+    assistant_bleu: Optional[str] = field(default=None, metadata={
+        "help": "assistants' dev BLEU: JSON {lang: {'type/cluster': bleu}} or a {type}/{cluster}/{lang} pattern "
+                "of JSON files with a 'bleu' key"})
+    exclude_weakest_variance: Optional[float] = field(default=None, metadata={
+        "help": "drop a language's weakest assistant when its assistants' dev BLEU variance (sample variance) "
+                "is above this (default: never)"})
+    alpha_log: Optional[str] = field(default=None, metadata={"help": "JSONL: assistant weights per epoch and language"})
     seed: int = II("common.seed")
 
 
@@ -154,6 +177,10 @@ class HKDMultilingualTask(TranslationTask):
         self.selective = None
         if self.kd_mode:
             self.selective = self._initial_state()
+        self.assistant_plan, self.alpha_log = None, None
+        if cfg.assistant_stores or cfg.assistant_map:
+            self.assistant_plan = self._assistant_plan()
+            self.alpha_log = adaptive.AlphaLog(self.assistant_plan, cfg.alpha_log)
 
     # ------------------------------------------------------------------------------------------ data
     def _pair(self, lang: str, split: str, prefix: bool, shuffle: bool = True):
@@ -170,9 +197,10 @@ class HKDMultilingualTask(TranslationTask):
         train = split == self.cfg.train_subset
         pairs = [self._pair(lang, split, prefix=True, shuffle=split != "test") for lang in self.langs]
         stores = self._open_stores(pairs, split) if train and self.kd_mode == "stores" else None
+        assistants = self._open_assistant_stores(pairs, split) if train and self.assistant_plan else None
         self.datasets[split] = MultilingualPairsDataset(
             pairs, self.langs, temperature=self.cfg.sampling_temperature, resample=train, seed=self.cfg.seed,
-            mixed=self.cfg.mixed_language_batches, stores=stores, shuffle=split != "test")
+            mixed=self.cfg.mixed_language_batches, stores=stores, shuffle=split != "test", assistants=assistants)
         if train:
             counts = ", ".join(f"{lang} {len(p)}->{n}" for lang, p, n in zip(self.langs, pairs,
                                                                                self.datasets[split].counts))
@@ -190,6 +218,53 @@ class HKDMultilingualTask(TranslationTask):
             stores.append(store)
             logger.info("teacher top-k store %s: k=%d, %d sentences", path, store.k, len(store))
         return stores
+
+    # ------------------------------------------------------------------------------ assistants
+    def _assistant_plan(self) -> adaptive.AssistantPlan:
+        cfg = self.cfg
+        if not (cfg.assistant_stores and cfg.assistant_map):
+            raise ValueError("the student's adaptive KD needs both --assistant-stores and --assistant-map")
+        adaptive.check_pattern(cfg.assistant_stores, "--assistant-stores")
+        assistants = adaptive.load_assistant_map(Path(cfg.assistant_map), self.langs)
+        if cfg.exclude_weakest_variance is not None and not cfg.assistant_bleu:
+            raise ValueError("--exclude-weakest-variance needs the assistants' dev BLEU (--assistant-bleu)")
+        bleu = adaptive.read_assistant_bleu(cfg.assistant_bleu, assistants) if cfg.exclude_weakest_variance \
+            is not None else None
+        plan = adaptive.make_plan(self.langs, assistants, bleu, cfg.exclude_weakest_variance)
+        for lang in self.langs:
+            if not plan.assistants[lang]:
+                logger.warning("adaptive KD: %s has no assistant; its batches are trained on the NLL alone", lang)
+        logger.info("adaptive KD: assistants per language %s; excluded %s", plan.assistants,
+                    {lang: name for lang, name in plan.excluded.items() if name})
+        return plan
+
+    def _open_assistant_stores(self, pairs, split):
+        result = []
+        for lang, pair in zip(self.langs, pairs):
+            where = str(pair_folder(self.root, lang) / f"{split}.{lang}-{self.cfg.target_lang}.{self.cfg.target_lang}")
+            signature = signature_of(pair.tgt, where)
+            stores = []
+            for name in self.assistant_plan.assistants[lang]:
+                path = Path(adaptive.expand(self.cfg.assistant_stores, name, lang))
+                store = TopkStore(path)
+                store.check_matches(signature, self.tgt_dict)
+                if not store.has_ref_lprobs:
+                    raise ValueError(f"assistant store {path} has no reference log-probabilities (alpha needs "
+                                     f"them): dump it again with --ref-lprobs")
+                stores.append(store)
+                logger.info("assistant %s on %s: store %s, k=%d, %d sentences", name, lang, path, store.k, len(store))
+            result.append(stores)
+        return result
+
+    def reduce_metrics(self, logging_outputs, criterion):
+        super().reduce_metrics(logging_outputs, criterion)
+        if self.alpha_log is not None:
+            self.alpha_log.add(logging_outputs)  # the all-reduced outputs: the same on every worker
+
+    def begin_valid_epoch(self, epoch, model):
+        super().begin_valid_epoch(epoch, model)
+        if self.alpha_log is not None and _is_master():
+            self.alpha_log.write()
 
     # ------------------------------------------------------------------------------------- teachers
     def _teacher_path(self, lang: str, for_bleu: bool) -> str:
@@ -256,6 +331,8 @@ class HKDMultilingualTask(TranslationTask):
     def train_step(self, sample, model, criterion, optimizer, update_num, ignore_grad=False):
         if self.kd_mode == "online" and sample and "kd_topk_ids" not in sample:
             self.attach_online_topk(sample)
+        if hasattr(criterion, "set_num_updates"):
+            criterion.set_num_updates(update_num)  # adaptive_kd's annealing follows the update number
         return super().train_step(sample, model, criterion, optimizer, update_num, ignore_grad)
 
     # ------------------------------------------------------------------------- selective switch
@@ -329,6 +406,10 @@ class HKDMultilingualTask(TranslationTask):
 
     def begin_epoch(self, epoch, model):
         super().begin_epoch(epoch, model)
+        if self.alpha_log is not None:
+            self.alpha_log.begin_epoch(epoch)
+            if _is_master():
+                self.alpha_log.write()
         if self.selective is None:
             return
         state = self.selective

@@ -17,6 +17,10 @@ A collated batch is fairseq's usual translation batch plus ``lang_id`` [B] (inde
 ``pair_index`` [B] (the sentence's index in its pair's binarized data, the index of the teacher store).
 With stores (hkd.topk_store, one per language, checked against the pair's data by the task) it also
 carries ``kd_topk_ids`` [B, T, k], ``kd_topk_probs`` [B, T, k] and ``kd_available`` [B].
+With assistant stores (the student's adaptive KD: per language, the stores of its effective
+teacher-assistants in slot order, each with reference log-probabilities) it carries
+``kd_assist_ids`` [B, T, A, k], ``kd_assist_probs`` [B, T, A, k], ``kd_assist_ref`` [B, T, A] and
+``kd_assist_mask`` [B, A] (A: the most assistants of a language in the batch; absent slots are 0).
 """
 
 from __future__ import annotations
@@ -30,13 +34,17 @@ from hkd.sampling import upsample_indices, upsampled_sizes
 
 class MultilingualPairsDataset(FairseqDataset):
     def __init__(self, pairs: list, langs: list[str], temperature: float = 1.0, resample: bool = False,
-                 seed: int = 1, mixed: bool = False, stores: list | None = None, shuffle: bool = True):
+                 seed: int = 1, mixed: bool = False, stores: list | None = None, shuffle: bool = True,
+                 assistants: list | None = None):
         if len(pairs) != len(langs) or not pairs:
             raise ValueError(f"need one pair dataset per language, got {len(pairs)} for {langs}")
         self.pairs, self.langs = pairs, list(langs)
         self.temperature, self.resample, self.seed = temperature, resample, seed
         self.mixed, self.shuffle = mixed, shuffle
         self.stores = stores
+        if assistants is not None and len(assistants) != len(langs):
+            raise ValueError(f"need one list of assistant stores per language, got {len(assistants)} for {langs}")
+        self.assistants = assistants  # [language][slot] -> TopkStore
         self.pad = pairs[0].src_dict.pad()
         sizes = [len(p) for p in pairs]
         self.counts = upsampled_sizes(sizes, temperature) if resample else sizes
@@ -126,7 +134,23 @@ class MultilingualPairsDataset(FairseqDataset):
         batch["pair_index"] = torch.from_numpy(self.pair_index[ids])  # [B]
         if self.stores is not None:
             attach_topk(batch, self.pad, lambda lang_id, rows: self._store_topk(batch, lang_id, rows))
+        if self.assistants is not None:
+            attach_assistants(batch, self.pad, lambda lang_id, rows: self._assistant_topk(batch, lang_id, rows))
         return batch
+
+    def _assistant_topk(self, batch, lang_id, rows):
+        target = batch["target"][rows]  # [b, T]
+        index = batch["pair_index"][rows].numpy()  # [b]
+        lengths = target.ne(self.pad).sum(1)  # [b]
+        slots = []
+        for store in self.assistants[lang_id]:
+            stored = torch.from_numpy(store.lengths(index))
+            if not torch.equal(stored, lengths):
+                raise RuntimeError(f"assistant store {store.path}: stored lengths {stored.tolist()} differ from the "
+                                   f"batch's target lengths for language {self.langs[lang_id]}")
+            ids, probs = store.lookup(index, length=target.size(1))  # [b, T, k] each
+            slots.append((ids, probs, store.lookup_ref_lprobs(index, length=target.size(1))))  # ref [b, T]
+        return slots
 
     def _store_topk(self, batch, lang_id, rows):
         store = self.stores[lang_id]
@@ -164,3 +188,33 @@ def attach_topk(batch: dict, pad: int, topk_fn) -> None:
         all_probs[rows, :, : probs.size(-1)] = probs.to(all_probs)
         available[rows] = True
     batch["kd_topk_ids"], batch["kd_topk_probs"], batch["kd_available"] = all_ids, all_probs, available
+
+
+def attach_assistants(batch: dict, pad: int, slots_fn) -> None:
+    """Add kd_assist_ids / kd_assist_probs [B, T, A, k], kd_assist_ref [B, T, A] and kd_assist_mask
+    [B, A] to a batch, language by language.
+
+    slots_fn(lang_id, rows) returns a list, one entry per effective assistant of that language in slot
+    order, of (ids [b, T, k'], probs [b, T, k'], ref_lprobs [b, T]); an empty list when the language
+    has none. A and k are the largest over the batch (smaller ones padded with 0, mask False).
+    """
+    target = batch["target"]  # [B, T]
+    parts = []
+    for lang_id in torch.unique(batch["lang_id"]).tolist():
+        rows = (batch["lang_id"] == lang_id).nonzero().squeeze(1)  # [b]
+        parts.append((rows, slots_fn(lang_id, rows)))
+    slots = max((len(s) for _, s in parts), default=0)
+    k = max((ids.size(-1) for _, s in parts for ids, _, _ in s), default=1)
+    bsz, length = target.shape
+    ids = torch.zeros(bsz, length, max(slots, 1), k, dtype=torch.long, device=target.device)  # [B, T, A, k]
+    probs = torch.zeros(bsz, length, max(slots, 1), k, dtype=torch.float32, device=target.device)  # [B, T, A, k]
+    ref = torch.zeros(bsz, length, max(slots, 1), dtype=torch.float32, device=target.device)  # [B, T, A]
+    mask = torch.zeros(bsz, max(slots, 1), dtype=torch.bool, device=target.device)  # [B, A]
+    for rows, entries in parts:
+        for slot, (s_ids, s_probs, s_ref) in enumerate(entries):
+            ids[rows, :, slot, : s_ids.size(-1)] = s_ids.to(ids)
+            probs[rows, :, slot, : s_probs.size(-1)] = s_probs.to(probs)
+            ref[rows, :, slot] = s_ref.to(ref)
+            mask[rows, slot] = True
+    batch["kd_assist_ids"], batch["kd_assist_probs"] = ids, probs
+    batch["kd_assist_ref"], batch["kd_assist_mask"] = ref, mask

@@ -73,7 +73,7 @@ rule cluster_type:
         " --out-vectors {output.vectors} --out-silhouette {output.silhouette} > {log} 2>&1"
 
 
-rule clusters:
+checkpoint clusters:
     input:
         types=get_cluster_files,
         code=code("clustering"),

@@ -77,14 +77,14 @@ def get_teacher_args(wildcards):
     return fairseq_args.quote(args)
 
 
-SYSTEMS = ["teacher", "universal"]
 CLUSTERING = config["clustering"]
 TYPES = list(CLUSTERING["types"])
+ASSISTANT = config["assistant"]
 
 
 wildcard_constraints:
-    system="|".join(SYSTEMS),
-    ctype="|".join(TYPES),
+    ctype="|".join([*TYPES, "all"]),
+    cluster=r"c\d+|all",
 
 
 def multi_bin_files():
@@ -104,25 +104,8 @@ def get_universal_args(wildcards):
     return fairseq_args.quote(args)
 
 
-def get_eval_inputs(wildcards):
-    """Checkpoint and data of the system evaluated on language `lang`."""
-    if wildcards.system == "teacher":
-        return {
-            "checkpoint": f"results/teachers/{wildcards.lang}/checkpoint_best.pt",
-            "data": bin_pair_files(wildcards.lang, ["test"]),
-        }
-    return {
-        "checkpoint": f"results/{wildcards.system}/checkpoint_best.pt",
-        "data": multi_bin_files(),
-    }
-
-
-def get_eval_extra_args(wildcards):
-    if wildcards.system == "teacher":
-        return ""
-    return "-- " + fairseq_args.quote(
-        fairseq_args.multilingual_generate_args(LANGS, TARGET)
-    )
+def universal_generate_args():
+    return fairseq_args.quote(fairseq_args.multilingual_generate_args(LANGS, TARGET))
 
 
 def get_typology_table(wildcards=None):
@@ -147,7 +130,82 @@ def allow_missing_args():
     return " ".join(f"--allow-missing {t}:{','.join(langs)}" for t, langs in pairs)
 
 
-def report_targets():
+def clusters_file():
+    """The clusters of every type; a Snakemake checkpoint: the assistants' jobs follow from it."""
+    import yaml
+
+    with open(checkpoints.clusters.get().output.clusters) as f:
+        return yaml.safe_load(f)
+
+
+def assistant_units():
+    """{(ctype, cluster): [languages]}: one teacher-assistant each, plus the all-languages one."""
+    units = {
+        (ctype, name): members
+        for ctype, groups in clusters_file().items()
+        for name, members in groups.items()
+    }
+    if ASSISTANT.get("selective_all", True):
+        units[("all", "all")] = list(LANGS)
+    return units
+
+
+def members(wildcards):
+    return assistant_units()[(wildcards.ctype, wildcards.cluster)]
+
+
+def system_name(ctype):
+    """The column of a clustering type in the tables: cluster_t1..t4 in clusters-file order."""
+    if ctype == "all":
+        return "selective_all"
+    return f"cluster_t{list(clusters_file()).index(ctype) + 1}"
+
+
+def get_assistant_inputs(wildcards):
+    langs = members(wildcards)
+    return {
+        "data": [f for lang in langs for f in bin_pair_files(lang, ["train", "dev"])],
+        "stores": [f"results/stores/teacher/{lang}" for lang in langs],
+        "teachers": [f"results/teachers/{lang}/checkpoint_best.pt" for lang in langs],
+    }
+
+
+def get_assistant_args(wildcards, output):
+    folder = os.path.dirname(output.checkpoint)
+    args = fairseq_args.assistant_args(
+        members(wildcards),
+        TARGET,
+        ASSISTANT["settings"],
+        kd_lambda=ASSISTANT.get("kd_lambda", 0.6),
+        sampling_temperature=ASSISTANT.get("sampling_temperature", 5),
+        stores="results/stores/teacher",
+        selective_interval=ASSISTANT.get("selective_interval", 1),
+        selective_tau=ASSISTANT.get("selective_tau", 1.0),
+        state=os.path.join(folder, "work", "selective_state.json"),
+        flags_log=output.flags,
+    )
+    return fairseq_args.quote(args)
+
+
+def get_assistant_eval_inputs(wildcards):
+    langs = members(wildcards)
+    return {
+        "checkpoint": f"results/assistants/{wildcards.ctype}/{wildcards.cluster}/checkpoint_best.pt",
+        "data": [f for lang in langs for f in bin_pair_files(lang, ["test"])],
+        "references": [f"results/data/raw/{lang}/test.{TARGET}" for lang in langs],
+    }
+
+
+def get_score_files(wildcards):
+    """Every system's scores: teachers and universal per language, assistants per cluster folder."""
+    files = expand(
+        "results/eval/{system}/{lang}.json", system=["teacher", "universal"], lang=LANGS
+    )
+    files += [f"results/eval/assistant/{c}/{n}" for c, n in assistant_units()]
+    return files
+
+
+def report_targets(wildcards):
     targets = [
         "results/tables/bleu.tsv",
         "results/clustering/clusters.yaml",

@@ -1,16 +1,17 @@
 # sacreBLEU of every system on every language's test set, and the tables.
 
 
-rule evaluate:
+rule evaluate_teacher:
     input:
-        unpack(get_eval_inputs),
+        checkpoint="results/teachers/{lang}/checkpoint_best.pt",
+        data=bin_pair_files("{lang}", ["test"]),
         reference=f"results/data/raw/{{lang}}/test.{TARGET}",
         code=code("evaluate"),
     output:
-        score="results/eval/{system}/{lang}.json",
-        hyp="results/eval/{system}/{lang}.hyp",
+        score="results/eval/teacher/{lang}.json",
+        hyp="results/eval/teacher/{lang}.hyp",
     log:
-        "logs/evaluate/{system}/{lang}.log",
+        "logs/evaluate_teacher/{lang}.log",
     conda:
         "../envs/fairseq.yaml"
     threads: 1
@@ -20,18 +21,49 @@ rule evaluate:
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),
         batch_size=config["evaluation"].get("batch_size", 64),
-        extra=get_eval_extra_args,
     shell:
         "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
-        " --src-lang {wildcards.lang} --tgt-lang {params.target} --reference {input.reference}"
-        " --system {wildcards.system} --beam {params.beam} --tokenize {params.tokenize}"
+        " --src-langs {wildcards.lang} --tgt-lang {params.target} --references {input.reference}"
+        " --system teacher --beam {params.beam} --tokenize {params.tokenize}"
         " --batch-size {params.batch_size} --threads {threads}"
-        " --out-json {output.score} --out-hyp {output.hyp} {params.extra} > {log} 2>&1"
+        " --out-jsons {output.score} --out-hyps {output.hyp} > {log} 2>&1"
+
+
+rule evaluate_universal:
+    input:
+        checkpoint="results/universal/checkpoint_best.pt",
+        data=multi_bin_files(),
+        references=expand(
+            "results/data/raw/{lang}/test.{target}", lang=LANGS, target=TARGET
+        ),
+        code=code("evaluate"),
+    output:
+        scores=expand("results/eval/universal/{lang}.json", lang=LANGS),
+        hyps=expand("results/eval/universal/{lang}.hyp", lang=LANGS),
+    log:
+        "logs/evaluate_universal.log",
+    conda:
+        "../envs/fairseq.yaml"
+    threads: 1
+    params:
+        data=lambda wildcards, input: os.path.dirname(input.data[0]),
+        langs=" ".join(LANGS),
+        target=TARGET,
+        beam=config["evaluation"].get("beam", 5),
+        tokenize=config["evaluation"].get("tokenize", "none"),
+        batch_size=config["evaluation"].get("batch_size", 64),
+        extra=universal_generate_args(),
+    shell:
+        "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
+        " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
+        " --system universal --beam {params.beam} --tokenize {params.tokenize}"
+        " --batch-size {params.batch_size} --threads {threads}"
+        " --out-jsons {output.scores} --out-hyps {output.hyps} -- {params.extra} > {log} 2>&1"
 
 
 rule bleu_table:
     input:
-        scores=expand("results/eval/{system}/{lang}.json", system=SYSTEMS, lang=LANGS),
+        scores=get_score_files,
         counts="results/data/raw/counts.tsv",
         code=code("report"),
     output:

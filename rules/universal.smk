@@ -47,4 +47,5 @@ rule train_universal:
     shell:
         "python -m hkd.train --data {params.data} --work-dir {params.work}"
         " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"
+        " --depends {input.data}"
         " -- {params.fairseq} > {log} 2>&1"

@@ -165,9 +165,9 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> Path:
-    """The tiny config of tests/conftest.py with one-layer, 3-epoch teachers (3: to time an epoch)."""
+    """The tiny config of tests/conftest.py with 3-epoch teachers (3: to time an epoch)."""
     config = tiny_config()
-    config["teacher"]["default"].update(encoder_layers=1, decoder_layers=1, attention_heads=2, max_epoch=3)
+    config["teacher"]["default"]["max_epoch"] = 3
     return write_config(tmp_path_factory.mktemp("config") / "tiny.yaml", config)
 
 

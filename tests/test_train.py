@@ -17,6 +17,16 @@ def test_run_key_changes_with_any_argument_and_only_then():
     assert train.run_key(args, "d") != train.run_key(args, "other")
 
 
+def test_run_key_changes_when_an_input_is_rebuilt(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.bin").write_bytes(b"1234")
+    key = train.run_key(["--x"], data, train.fingerprint([data]))
+    assert key == train.run_key(["--x"], data, train.fingerprint([data]))  # a rerun after a kill resumes
+    (data / "train.bin").write_bytes(b"12345")
+    assert key != train.run_key(["--x"], data, train.fingerprint([data]))  # rebuilt data: start afresh
+
+
 def test_merge_curve_keeps_the_latest_record_of_a_redone_epoch():
     records = [
         {"tag": "start", "resumed_after_epoch": None},

@@ -36,7 +36,8 @@ def test_whole_dag_produces_a_bleu_table(tiny_run):
         bleu = float(rows[lang]["teacher"])
         assert math.isfinite(bleu) and 0 <= bleu <= 100
         assert int(rows[lang]["train_pairs"]) > 0
-        assert math.isfinite(float(rows[lang]["universal"]))
+        for system in ("universal", "selective_all", "cluster_t1", "cluster_t2", "cluster_t3", "cluster_t4"):
+            assert math.isfinite(float(rows[lang][system])), (lang, system)
         score = json.loads((tiny_run / f"results/eval/teacher/{lang}.json").read_text())
         assert "tok:none" in score["signature"] and score["beam"] == 2
         hyps = (tiny_run / f"results/eval/teacher/{lang}.hyp").read_text().splitlines()
@@ -153,4 +154,23 @@ def test_clusters_file_holds_every_type_and_is_reproducible(tiny_run, copy_of):
 def test_forcerun_clustering_rebuilds_only_what_depends_on_it(tiny_run, copy_of):
     run = copy_of(tiny_run)
     out = snakemake(run, "--configfile", str(run / "tiny.yaml"), "-n", "--forcerun", "cluster_type").stdout
-    assert job_counts(out) == {"cluster_type": 4, "clusters": 1, "cluster_ari": 1, "all": 1}, out
+    counts = job_counts(out)
+    # the clustering, and what depends on it: assistants, their evaluation, the table; nothing upstream
+    assert {"cluster_type": 4, "clusters": 1, "cluster_ari": 1, "all": 1}.items() <= counts.items(), out
+    assert not {"train_teacher", "train_universal", "teacher_store", "extract_pairs"} & set(counts), out
+
+
+def test_assistants_log_their_selective_flags(tiny_run):
+    import yaml
+
+    clusters = yaml.safe_load((tiny_run / "results/clustering/clusters.yaml").read_text())
+    for ctype, groups in [*clusters.items(), ("all", {"all": LANGS})]:
+        for name, langs in groups.items():
+            folder = tiny_run / f"results/assistants/{ctype}/{name}"
+            flags = [json.loads(line) for line in (folder / "selective.jsonl").open()]
+            assert {f["lang"] for f in flags} == set(langs), (ctype, name)
+            train = [r for r in map(json.loads, (folder / "curve.jsonl").open()) if r["tag"] == "train"]
+            assert train and all(math.isfinite(r["train_loss"]) for r in train)
+    for lang in LANGS:
+        header = json.loads((tiny_run / f"results/stores/teacher/{lang}/header.json").read_text())
+        assert header["k"] == 8

@@ -1,0 +1,95 @@
+# Teacher top-k stores, then one teacher-assistant per cluster (and one over all languages), each
+# trained by selective knowledge distillation from its cluster's bilingual teachers.
+
+
+rule teacher_store:
+    input:
+        checkpoint="results/teachers/{lang}/checkpoint_best.pt",
+        data=bin_pair_files("{lang}", ["train"]),
+        code=code("topk_store"),
+    output:
+        directory("results/stores/teacher/{lang}"),
+    log:
+        "logs/teacher_store/{lang}.log",
+    conda:
+        "../envs/fairseq.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=1,
+    params:
+        data=lambda wildcards, input: os.path.dirname(input.data[0]),
+        target=TARGET,
+        k=ASSISTANT.get("topk", 8),
+    shell:
+        "python -m hkd.topk_store dump --data {params.data} --checkpoint {input.checkpoint}"
+        " --src-lang {wildcards.lang} --tgt-lang {params.target} --k {params.k}"
+        " --threads {threads} --out {output} > {log} 2>&1"
+
+
+rule train_assistant:
+    input:
+        unpack(get_assistant_inputs),
+        dict="results/data/dict.txt",
+        code=code("train"),
+    output:
+        checkpoint="results/assistants/{ctype}/{cluster}/checkpoint_best.pt",
+        curve="results/assistants/{ctype}/{cluster}/curve.jsonl",
+        flags="results/assistants/{ctype}/{cluster}/selective.jsonl",
+    log:
+        "logs/train_assistant/{ctype}/{cluster}.log",
+    benchmark:
+        "benchmarks/train_assistant/{ctype}/{cluster}.tsv"
+    conda:
+        "../envs/fairseq.yaml"
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=2880,
+        gpu=1,
+    params:
+        fairseq=get_assistant_args,
+        data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
+        work=lambda wildcards, output: os.path.join(
+            os.path.dirname(output.checkpoint), "work"
+        ),
+    shell:
+        "python -m hkd.train --data {params.data} --work-dir {params.work}"
+        " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"
+        " --depends {input.data} {input.stores} {input.teachers}"
+        " -- {params.fairseq} > {log} 2>&1"
+
+
+rule evaluate_assistant:
+    input:
+        unpack(get_assistant_eval_inputs),
+        code=code("evaluate"),
+    output:
+        directory("results/eval/assistant/{ctype}/{cluster}"),
+    log:
+        "logs/evaluate_assistant/{ctype}/{cluster}.log",
+    conda:
+        "../envs/fairseq.yaml"
+    threads: 1
+    params:
+        data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
+        langs=lambda wildcards: " ".join(members(wildcards)),
+        jsons=lambda wildcards, output: " ".join(
+            f"{output}/{lang}.json" for lang in members(wildcards)
+        ),
+        hyps=lambda wildcards, output: " ".join(
+            f"{output}/{lang}.hyp" for lang in members(wildcards)
+        ),
+        system=lambda wildcards: system_name(wildcards.ctype),
+        extra=fairseq_args.quote(fairseq_args.assistant_generate_args()),
+        target=TARGET,
+        beam=config["evaluation"].get("beam", 5),
+        tokenize=config["evaluation"].get("tokenize", "none"),
+        batch_size=config["evaluation"].get("batch_size", 64),
+    shell:
+        "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
+        " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
+        " --system {params.system} --beam {params.beam} --tokenize {params.tokenize}"
+        " --batch-size {params.batch_size} --threads {threads}"
+        " --out-jsons {params.jsons} --out-hyps {params.hyps} -- {params.extra} > {log} 2>&1"
