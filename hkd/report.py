@@ -45,6 +45,23 @@ def load_scores(paths: list[Path], langs: list[str]) -> dict[str, dict[str, floa
     return table
 
 
+def assign_columns(table: dict[str, dict[str, float]], columns: list[str]) -> dict[str, dict[str, float]]:
+    """Fill table columns from model folders: `COLUMN=FOLDER` puts the scores of the model evaluated in
+    FOLDER (one JSON per language) in COLUMN; several folders fill one column (one per cluster), and
+    a language may come from one folder only per column."""
+    out = {k: dict(v) for k, v in table.items()}
+    for spec in columns:
+        name, _, folder = spec.partition("=")
+        if not name or not folder:
+            raise ValueError(f"--columns: expected COLUMN=FOLDER, got {spec!r}")
+        for path in sorted(Path(folder).glob("*.json")):
+            result = json.loads(path.read_text(encoding="utf-8"))
+            if result["lang"] in out.setdefault(name, {}):
+                raise ValueError(f"{path}: column {name!r} already has a score for {result['lang']!r}")
+            out[name][result["lang"]] = float(result["bleu"])
+    return out
+
+
 def train_sizes(counts: Path) -> dict[str, int]:
     with open(counts, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
@@ -79,13 +96,17 @@ def to_markdown(rows: list[list[str]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scores", type=Path, nargs="+", required=True)
+    parser.add_argument("--columns", nargs="*", default=[], metavar="COLUMN=FOLDER",
+                        help="table columns filled from model folders (the assistants serving clusters)")
     parser.add_argument("--counts", type=Path, required=True, help="hkd.extract's counts file")
     parser.add_argument("--langs", nargs="+", required=True)
     parser.add_argument("--out-tsv", type=Path, required=True)
     parser.add_argument("--out-md", type=Path, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
-    rows = build_rows(load_scores(args.scores, args.langs), train_sizes(args.counts), args.langs)
+    files = [p for p in args.scores if not p.is_dir()]  # folders are read through --columns
+    table = assign_columns(load_scores(files, args.langs), args.columns)
+    rows = build_rows(table, train_sizes(args.counts), args.langs)
     write_atomic_text(args.out_tsv, "".join("\t".join(r) + "\n" for r in rows))
     write_atomic_text(args.out_md, to_markdown(rows))
     log.info("\n%s", to_markdown(rows))

@@ -81,7 +81,6 @@ rule evaluate_assistant:
         hyps=lambda wildcards, output: " ".join(
             f"{output}/{lang}.hyp" for lang in members(wildcards)
         ),
-        system=lambda wildcards: system_name(wildcards.ctype),
         extra=fairseq_args.quote(fairseq_args.assistant_generate_args()),
         target=TARGET,
         beam=config["evaluation"].get("beam", 5),
@@ -90,6 +89,6 @@ rule evaluate_assistant:
     shell:
         "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
         " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
-        " --system {params.system} --beam {params.beam} --tokenize {params.tokenize}"
+        " --system assistant --beam {params.beam} --tokenize {params.tokenize}"
         " --batch-size {params.batch_size} --threads {threads}"
         " --out-jsons {params.jsons} --out-hyps {params.hyps} -- {params.extra} > {log} 2>&1"

@@ -138,27 +138,28 @@ def clusters_file():
         return yaml.safe_load(f)
 
 
-def assistant_units():
-    """{(ctype, cluster): [languages]}: one teacher-assistant each, plus the all-languages one."""
-    units = {
-        (ctype, name): members
-        for ctype, groups in clusters_file().items()
-        for name, members in groups.items()
-    }
+def assistant_plan():
+    """The teacher-assistants to train, and which one serves each (type, cluster).
+
+    One assistant per distinct set of languages: two clustering types that form the same cluster
+    share one model (same data, same settings: the same training), plus the all-languages one.
+    Returns ({(ctype, cluster): members} of the assistants to train, {(ctype, cluster): unit}).
+    """
+    units, serves, by_members = {}, {}, {}
+    groups = [(t, n, m) for t, g in clusters_file().items() for n, m in g.items()]
     if ASSISTANT.get("selective_all", True):
-        units[("all", "all")] = list(LANGS)
-    return units
+        groups.append(("all", "all", list(LANGS)))
+    for ctype, name, langs in groups:
+        key = tuple(sorted(langs))
+        if key not in by_members:
+            by_members[key] = (ctype, name)
+            units[(ctype, name)] = langs
+        serves[(ctype, name)] = by_members[key]
+    return units, serves
 
 
 def members(wildcards):
-    return assistant_units()[(wildcards.ctype, wildcards.cluster)]
-
-
-def system_name(ctype):
-    """The column of a clustering type in the tables: cluster_t1..t4 in clusters-file order."""
-    if ctype == "all":
-        return "selective_all"
-    return f"cluster_t{list(clusters_file()).index(ctype) + 1}"
+    return assistant_plan()[0][(wildcards.ctype, wildcards.cluster)]
 
 
 def get_assistant_inputs(wildcards):
@@ -197,12 +198,25 @@ def get_assistant_eval_inputs(wildcards):
 
 
 def get_score_files(wildcards):
-    """Every system's scores: teachers and universal per language, assistants per cluster folder."""
+    """Every system's scores: teachers and universal per language, assistants per model folder."""
     files = expand(
         "results/eval/{system}/{lang}.json", system=["teacher", "universal"], lang=LANGS
     )
-    files += [f"results/eval/assistant/{c}/{n}" for c, n in assistant_units()]
+    files += [f"results/eval/assistant/{c}/{n}" for c, n in assistant_plan()[0]]
     return files
+
+
+def get_assistant_columns(wildcards):
+    """`COLUMN=FOLDER` per cluster: the table column of its type, the scores of the model serving it."""
+    types = list(clusters_file())
+    serves = assistant_plan()[1]
+    column = lambda t: (
+        "selective_all" if t == "all" else f"cluster_t{types.index(t) + 1}"
+    )
+    return " ".join(
+        f"{column(t)}=results/eval/assistant/{u[0]}/{u[1]}"
+        for (t, n), u in serves.items()
+    )
 
 
 def report_targets(wildcards):

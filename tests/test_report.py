@@ -30,3 +30,14 @@ def test_duplicate_or_unknown_scores_are_errors(tmp_path):
         report.load_scores([one, one], ["a"])
     with pytest.raises(ValueError, match="not one of"):
         report.load_scores([one], ["b"])
+
+
+def test_columns_from_model_folders(tmp_path):
+    shared = tmp_path / "typology-c1"
+    shared.mkdir()
+    for lang, bleu in (("a", 7.0), ("b", 8.0)):
+        (shared / f"{lang}.json").write_text(json.dumps({"system": "assistant", "lang": lang, "bleu": bleu}))
+    table = report.assign_columns({"teacher": {"a": 1.0}}, [f"cluster_t1={shared}", f"cluster_t4={shared}"])
+    assert table == {"teacher": {"a": 1.0}, "cluster_t1": {"a": 7.0, "b": 8.0}, "cluster_t4": {"a": 7.0, "b": 8.0}}
+    with pytest.raises(ValueError, match="already has a score"):
+        report.assign_columns({}, [f"cluster_t1={shared}", f"cluster_t1={shared}"])
