@@ -81,7 +81,10 @@ rule evaluate_assistant:
         hyps=lambda wildcards, output: " ".join(
             f"{output}/{lang}.hyp" for lang in members(wildcards)
         ),
-        extra=fairseq_args.quote(fairseq_args.assistant_generate_args()),
+        # a function: the `{lang}` placeholder is for hkd.evaluate, not a wildcard
+        extra=lambda wildcards: fairseq_args.quote(
+            fairseq_args.assistant_generate_args()
+        ),
         target=TARGET,
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),

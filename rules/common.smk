@@ -220,7 +220,10 @@ def get_assistant_columns(wildcards):
 
 
 def report_targets(wildcards):
-    targets = [
+    # The teachers' results and stores are named here too, not only through what uses them: they do
+    # not depend on the clusters, so they are scheduled before the clustering checkpoint.
+    targets = expand("results/eval/teacher/{lang}.json", lang=LANGS)
+    targets += expand("results/stores/teacher/{lang}", lang=LANGS) + [
         "results/tables/bleu.tsv",
         "results/clustering/clusters.yaml",
         "results/clustering/membership.tsv",

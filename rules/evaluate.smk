@@ -75,6 +75,8 @@ rule bleu_table:
         "../envs/data.yaml"
     params:
         langs=" ".join(LANGS),
+        columns=get_assistant_columns,
     shell:
-        "python -m hkd.report --scores {input.scores} --counts {input.counts}"
+        "python -m hkd.report --scores {input.scores} --columns {params.columns}"
+        " --counts {input.counts}"
         " --langs {params.langs} --out-tsv {output.table} --out-md {output.markdown} > {log} 2>&1"
