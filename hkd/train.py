@@ -71,11 +71,11 @@ def checkpoint_epoch(path: Path) -> int | None:
     state = torch.load(path, map_location="cpu", weights_only=False)
     itr = (state.get("extra_state") or {}).get("train_iterator") or {}
     epoch = itr.get("epoch")
-    # fairseq saves the iterator of the epoch in progress: a checkpoint written at the end of
-    # epoch N says epoch N with end_of_epoch True; one written mid-epoch says it without.
+    # fairseq 0.12.2 (EpochBatchIterator.state_dict) saves the epoch to run next: after epoch N
+    # it says N + 1 (iterations_in_epoch 0); in the middle of epoch N it says N.
     if epoch is None:
         return None
-    return epoch if itr.get("end_of_epoch", True) else epoch - 1
+    return epoch - 1
 
 
 def _number(value):
@@ -157,7 +157,18 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
     run_dir.mkdir(parents=True, exist_ok=True)
     partial = run_dir / "curve.partial.jsonl"
     last = run_dir / "checkpoint_last.pt"
-    resumed_after = checkpoint_epoch(last)
+    try:
+        resumed_after = checkpoint_epoch(last)
+    except Exception as err:  # noqa: BLE001 - any unreadable file: a kill cut it short
+        # fairseq copies checkpoint_best.pt to checkpoint_last.pt with a plain copy: a kill during
+        # that copy leaves a truncated file that every later attempt would fail to load.
+        log.warning("%s is unreadable (%s): the job was killed while writing it", last, err)
+        last.unlink()
+        best = run_dir / "checkpoint_best.pt"
+        if best.is_file():
+            shutil.copyfile(best, last)
+            log.warning("resuming from a copy of %s instead", best)
+        resumed_after = checkpoint_epoch(last)
     if resumed_after is None:
         log.info("starting %s from scratch", run_dir)
     else:

@@ -19,7 +19,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -40,7 +39,7 @@ LANGS = tiny_config()["languages"][:2]  # the languages whose teachers the SLURM
 TARGETS = os.environ.get("HKD_SLURM_TEST_TARGETS", " ".join(f"results/eval/teacher/{lang}.json" for lang in LANGS)).split()
 # seconds of training the retried teacher needs (test_timed_out...): over the 60-90 s after which
 # SLURM stops a job with a 1-minute limit, well under the 15 minutes of its second attempt
-RESUME_WORK_S = 120
+RESUME_WORK_S = 150
 # curve fields that measure time, not the model
 TIMING_KEYS = {"wall", "train_wall", "train_train_wall", "wps", "ups", "train_wps", "train_ups", "valid_wps"}
 
@@ -165,9 +164,9 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> Path:
-    """The tiny config of tests/conftest.py with 3-epoch teachers (3: to time an epoch)."""
+    """The tiny config of tests/conftest.py with 6-epoch teachers (enough to time an epoch)."""
     config = tiny_config()
-    config["teacher"]["default"]["max_epoch"] = 3
+    config["teacher"]["default"]["max_epoch"] = 6
     return write_config(tmp_path_factory.mktemp("config") / "tiny.yaml", config)
 
 
@@ -207,31 +206,31 @@ def test_test_profile_differs_from_the_real_one_only_in_site_settings():
     assert real["retries"] >= 1 and real["rerun-incomplete"] is True
 
 
-def dry_run_resources(profile: Path) -> list[tuple[str, dict]]:
-    """(rule, resources) of every job of the demo DAG, from a dry run with `profile`."""
-    import tempfile
+def declared_resources() -> dict[str, dict[str, int]]:
+    """{rule: {resource: value}} of the integer resources each rule of rules/*.smk declares."""
+    declared = {}
+    for smk in sorted((ROOT / "rules").glob("*.smk")):
+        for block in re.split(r"^(?=(?:rule|checkpoint) \w+:)", smk.read_text(), flags=re.M)[1:]:
+            name = re.match(r"(?:rule|checkpoint) (\w+):", block).group(1)
+            section = re.search(r"^    resources:\n((?:        .*\n)+)", block, re.M)
+            pairs = re.findall(r"^\s+(\w+)=(\d+),?$", section.group(1), re.M) if section else []
+            declared[name] = {k: int(v) for k, v in pairs}
+    assert "train_teacher" in declared and declared["train_teacher"].get("gpu") == 1
+    return declared
 
-    with tempfile.TemporaryDirectory() as workdir:
-        cmd = [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), "--directory", workdir,
-               "--profile", str(profile), "--configfile", str(ROOT / "config" / "config.yaml"), "-n"]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=clean_env())
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    jobs = re.findall(r"^rule (\w+):\n(?:.*\n)*?\s+resources: (.*)$", out.stdout + out.stderr, re.M)
-    assert jobs, out.stdout[-2000:]
-    return [(rule, dict(kv.split("=", 1) for kv in res.split(", "))) for rule, res in jobs]
 
-
-def test_every_job_fits_the_cpu_only_test_node():
-    """sbatch rejects --gpus=1 on the test node and a job that asks for more memory than the node has:
-    the test profile sets gpu 0 and a small mem_mb for every rule that declares a GPU or much memory
-    (a rule added later must be added there too)."""
-    real = dry_run_resources(ROOT / "profiles" / "slurm")
-    assert any(res.get("gpu") == "1" for rule, res in real if rule == "train_teacher")
-    test = dry_run_resources(PROFILE)
-    gpu = sorted({rule for rule, res in test if int(res.get("gpu", res.get("gpus", 0))) > 0})
-    assert not gpu, f"add these rules to set-resources with gpu: 0 in {PROFILE}/config.yaml: {gpu}"
-    big = sorted({rule for rule, res in test if int(res.get("mem_mb", 0)) > 4000})
-    assert not big, f"add these rules to set-resources with mem_mb: 2000 in {PROFILE}/config.yaml: {big}"
+def test_every_gpu_rule_is_routed_by_both_profiles():
+    """The real profile sends every rule that declares a GPU to the site's GPU partition; the test
+    profile runs it without one (sbatch --gpus=1 fails on the CPU-only test node), and caps memory at
+    what a small CI machine has. A rule added later with gpu=1 must be added to both."""
+    real = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())["set-resources"]
+    test = yaml.safe_load((PROFILE / "config.yaml").read_text())["set-resources"]
+    declared = declared_resources()
+    gpu_rules = sorted(rule for rule, res in declared.items() if res.get("gpu", 0) > 0)
+    assert sorted(set(gpu_rules) - set(real)) == [], "add them to set-resources in profiles/slurm/config.yaml"
+    assert [r for r in gpu_rules if (test.get(r) or {}).get("gpu") != 0] == [], f"set gpu: 0 in {PROFILE}"
+    big = [r for r, res in declared.items() if res.get("mem_mb", 0) > 4000 and (test.get(r) or {}).get("mem_mb", 1e9) > 4000]
+    assert big == [], f"set mem_mb: 2000 for them in {PROFILE}"
 
 
 # ------------------------------------------------------------------------------- on the cluster
@@ -265,7 +264,10 @@ def test_slurm_results_equal_local_results(slurm_run, local_run):
     def files(root: Path, sub: str) -> set[str]:
         return {str(p.relative_to(root)) for p in (root / sub).rglob("*") if p.is_file()}
 
-    assert files(here, "results") == files(there, "results")
+    def runs_named_alike(paths: set[str]) -> set[str]:  # a run folder's name hashes input times
+        return {re.sub(r"/run-[0-9a-f]+/", "/run-*/", p) for p in paths}
+
+    assert runs_named_alike(files(here, "results")) == runs_named_alike(files(there, "results"))
     # data, BPE model, dictionary, binarized data, hypotheses, scores, tables: the same bytes
     for rel in sorted(files(here, "results")):
         if rel.startswith(("results/corpus/", "results/data/", "results/eval/", "results/tables/")):
@@ -297,8 +299,8 @@ def test_timed_out_training_job_is_retried_and_resumes(slurm_run, cluster, tiny,
     training (its epochs timed in the first run): SLURM stops it (TIMEOUT) after 60-90 s, Snakemake
     submits it again (`retries`) with 15 minutes, and hkd.train resumes from checkpoint_last.pt.
     Runs in the first SLURM run's folder, where only that teacher has to be trained again. Should the
-    machine be so much faster now that the first attempt finished in time, it tries once more with
-    three times the epochs."""
+    machine be so much faster now that the first attempt trained every epoch within its minute, it
+    tries once more with three times the epochs."""
     require_success(slurm_run)
     workdir = slurm_run["dir"]
     lang = LANGS[0]
@@ -309,7 +311,7 @@ def test_timed_out_training_job_is_retried_and_resumes(slurm_run, cluster, tiny,
     (tmp_path / "profile").mkdir()
     (tmp_path / "profile" / "config.yaml").write_text(yaml.safe_dump(profile))
     epochs = math.ceil(RESUME_WORK_S / seconds_per_epoch(workdir / f"results/teachers/{lang}/curve.jsonl"))
-    for _ in range(2):
+    for run_number in (1, 2):
         config = yaml.safe_load(tiny.read_text())
         config["teacher"]["overrides"] = {lang: {"max_epoch": epochs}}  # new settings: trained afresh
         config_file = write_config(tmp_path / f"timeout-{epochs}.yaml", config)
@@ -321,15 +323,17 @@ def test_timed_out_training_job_is_retried_and_resumes(slurm_run, cluster, tiny,
         listing = "\n".join("|".join(j.values()) for j in jobs)
         print(f"\ntimeout test: {epochs} epochs, exit {rc} after {time.monotonic() - t0:.0f} s; sacct:\n{listing}")
         assert rc == 0, output[-6000:]
-        if [j["State"] for j in jobs] != ["COMPLETED"]:
+        records = curve(workdir / f"results/teachers/{lang}/curve.jsonl")
+        starts = [r["resumed_after_epoch"] for r in records if r["tag"] == "start"]
+        # trained all its epochs within the first minute (stopped then while finishing, or not at
+        # all): the machine is faster than the first run said; more work, once
+        if run_number == 2 or ([j["State"] for j in jobs] != ["COMPLETED"] and (starts[-1] or 0) < epochs):
             break
-        epochs *= 3  # finished within its first minute: more work, once
+        epochs *= 3
     assert [j["Comment"] for j in jobs] == [comment, comment], listing  # nothing else was redone
     assert [j["State"] for j in jobs] == ["TIMEOUT", "COMPLETED"], listing
     assert [j["Timelimit"] for j in jobs] == ["00:01:00", "00:15:00"], listing
     assert 60 <= elapsed_seconds(jobs[0]["Elapsed"]) <= 150, listing
-    records = curve(workdir / f"results/teachers/{lang}/curve.jsonl")
-    starts = [r["resumed_after_epoch"] for r in records if r["tag"] == "start"]
     assert len(starts) == 2 and starts[0] is None and 1 <= starts[1] < epochs, starts
     assert [r["epoch"] for r in records if r["tag"] == "train"] == list(range(1, epochs + 1))
 

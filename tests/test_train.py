@@ -55,9 +55,9 @@ def test_half_written_last_record_is_skipped_but_a_bad_middle_one_is_an_error(tm
 def test_checkpoint_epoch_reads_the_finished_epoch(tmp_path):
     path = tmp_path / "checkpoint_last.pt"
     assert train.checkpoint_epoch(path) is None
-    torch.save({"extra_state": {"train_iterator": {"epoch": 3, "end_of_epoch": True}}}, path)
-    assert train.checkpoint_epoch(path) == 3
-    torch.save({"extra_state": {"train_iterator": {"epoch": 4, "end_of_epoch": False}}}, path)
+    torch.save({"extra_state": {"train_iterator": {"version": 2, "epoch": 4, "iterations_in_epoch": 0}}}, path)
+    assert train.checkpoint_epoch(path) == 3  # saved after epoch 3: the iterator names the next one
+    torch.save({"extra_state": {"train_iterator": {"version": 2, "epoch": 4, "iterations_in_epoch": 7}}}, path)
     assert train.checkpoint_epoch(path) == 3  # saved mid-epoch 4: epoch 3 is the last finished one
 
 
