@@ -1,8 +1,9 @@
 """One fairseq data folder holding every pair, for the multilingual models.
 
 Each pair is binarized in its own folder (results/data/bin/{lang}); fairseq's multilingual task reads
-all pairs from one folder. This step links (hard links; a copy where linking is impossible) every
-pair's files into one folder, so no data is duplicated on disk.
+all pairs from one folder. This step copies every pair's files into one folder. (Not hard links: a
+link shares its source's modification time, and Snakemake then takes the output for older than its
+inputs.)
 
     python -m hkd.multidata --pairs results/data/bin/kk results/data/bin/be ... --out results/data/bin/all
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -35,10 +35,7 @@ def link_pairs(pairs: list[Path], out: Path) -> list[Path]:
                 seen[src.name] = src
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copyfile(src, dst)
+            shutil.copyfile(src, dst)
             written.append(dst)
     log.info("%s: %d files from %d pairs", out, len(written), len(pairs))
     return written

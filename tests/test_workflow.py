@@ -99,8 +99,9 @@ def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_o
     assert job_counts(out) == {"train_teacher": 1, "evaluate_teacher": 1, "teacher_store": 1,
                                "train_assistant": len(with_sa), "evaluate_assistant": len(with_sa),
                                "bleu_table": 1, "all": 1}, out
-    assert "results/teachers/sa/checkpoint_best.pt" in out
-    assert "results/teachers/na/" not in out and "results/teachers/ea/" not in out
+    assert "output: results/teachers/sa/checkpoint_best.pt" in out
+    for other in ("na", "nb", "ea"):
+        assert f"output: results/teachers/{other}/checkpoint_best.pt" not in out
 
 
 def test_killed_teacher_resumes_from_its_checkpoint(tiny_run, copy_of):
