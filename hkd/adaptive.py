@@ -52,10 +52,8 @@ import argparse
 import json
 import logging
 import math
-import os
 import statistics
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, NamedTuple
@@ -63,6 +61,7 @@ from typing import Mapping, NamedTuple
 import torch
 
 from hkd.kd_loss import label_smoothed_nll, teacher_distribution
+from hkd.fileio import write_atomic_text as write_atomic
 
 log = logging.getLogger("hkd.adaptive")
 
@@ -371,15 +370,6 @@ def summed(logging_outputs, keys) -> dict[str, float]:
         host = iter(torch.stack([t.detach().reshape(()).double() for t in tensors]).cpu().tolist())
         values = [[next(host) if torch.is_tensor(v) else v for v in row] for row in values]
     return {key: float(sum(row[i] for row in values)) for i, key in enumerate(keys)}
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 class AlphaLog:

@@ -50,6 +50,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from hkd.fileio import write_atomic_text as write_atomic
 
 log = logging.getLogger("hkd.extract")
 
@@ -272,19 +273,6 @@ def format_counts(counts: dict[tuple[str, str], Counts]) -> str:
     for (lang, split), c in counts.items():
         lines.append("\t".join([lang, split, *map(str, astuple(c))]))
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def extract(

@@ -24,12 +24,11 @@ import argparse
 import json
 import logging
 import math
-import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping
+from hkd.fileio import write_atomic_text as _write_atomic
 
 log = logging.getLogger("hkd.selective")
 
@@ -121,14 +120,6 @@ def begin_epoch(state: SelectiveState, epoch: int, assistant_bleu: Mapping[str, 
 
 
 # ---------------------------------------------------------------------------------------------- files
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
 
 def save_state(state: SelectiveState, path: Path) -> None:
     _write_atomic(Path(path), json.dumps({"format": FORMAT, **asdict(state)}, indent=1, sort_keys=True) + "\n")

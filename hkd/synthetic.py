@@ -30,12 +30,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 import random
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from hkd.fileio import write_atomic_text as write_atomic
 
 log = logging.getLogger("hkd.synthetic")
 
@@ -385,13 +385,6 @@ def build_corpus(languages: list[Language], seed: int, scale: float) -> tuple[di
 
 def tsv(header: list[str], rows: list[list]) -> str:
     return "".join("\t".join(map(str, r)) + "\n" for r in [header] + rows)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def main(argv=None) -> int:

@@ -34,6 +34,7 @@ import tempfile
 from pathlib import Path
 
 import hkd_fairseq
+from hkd.fileio import write_atomic_text
 
 log = logging.getLogger("hkd.train")
 
@@ -119,14 +120,6 @@ def read_jsonl(path: Path) -> list[dict]:
                     raise ValueError(f"{path}:{number}: not a JSON record: {line[:80]!r}")
                 log.warning("%s:%d: ignoring a half-written last record (the job was killed)", path, number)
     return records
-
-
-def write_atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def copy_atomic(src: Path, dst: Path) -> None:

@@ -19,16 +19,16 @@ the batches of that language). The task also writes the weights per epoch and la
 train_step (``set_num_updates``), so a resumed run continues the schedule.
 """
 
-import math
 from dataclasses import dataclass, field
 
 import torch
-from fairseq import metrics, utils
+from fairseq import metrics
 from fairseq.criterions import FairseqCriterion, register_criterion
 from fairseq.dataclass import FairseqDataclass
 from omegaconf import II
 
 from hkd import adaptive as A
+from hkd_fairseq.selective_kd import SelectiveKDCriterion
 
 
 @dataclass
@@ -115,14 +115,7 @@ class AdaptiveKDCriterion(FairseqCriterion):
         def total(key):
             return sum(log.get(key, 0) for log in logging_outputs)
 
-        loss, nll, kd = total("loss"), total("nll_loss"), total("kd_loss")
-        ntokens, sample_size, kd_tokens = total("ntokens"), total("sample_size"), total("kd_tokens")
-        metrics.log_scalar("loss", loss / max(sample_size, 1) / math.log(2), sample_size, round=3)
-        metrics.log_scalar("nll_loss", nll / max(ntokens, 1) / math.log(2), ntokens, round=3)
-        metrics.log_derived("ppl", lambda meters: utils.get_perplexity(meters["nll_loss"].avg))
-        metrics.log_scalar("kd_frac", kd_tokens / max(ntokens, 1), ntokens, round=3)
-        if kd_tokens > 0:
-            metrics.log_scalar("kd_loss", kd / kd_tokens / math.log(2), kd_tokens, round=3)
+        SelectiveKDCriterion.reduce_metrics(logging_outputs)  # loss, nll_loss, ppl, kd_frac, kd_loss
         kd_batches = total("kd_batches")
         if kd_batches > 0:
             metrics.log_scalar("lambda2", total("lambda2_sum") / kd_batches, kd_batches, round=4)
