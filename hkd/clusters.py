@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
+from hkd.fileio import write_atomic_text
 
 log = logging.getLogger("hkd.clusters")
 
@@ -210,15 +209,7 @@ def write_clusters(path: Path, clusters: Clusters, langs: list[str] | None = Non
     path = Path(path)
     text = format_clusters(clusters, langs, header)
     parse_clusters(text, str(path))  # what we write must read back
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic_text(path, text)
 
 
 def parse_allow_missing(items: list[str]) -> dict[str, list[str]]:

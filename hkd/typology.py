@@ -31,11 +31,11 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+from hkd.fileio import write_atomic_text as write_atomic
 
 log = logging.getLogger("hkd.typology")
 
@@ -143,20 +143,6 @@ def uriel_features(
 def format_value(x: float) -> str:
     """Shortest text that reads back to the same float; integral values without a decimal point."""
     return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else repr(float(x))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Writes text to a temporary file beside path, then renames it over path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_vectors(path: Path, langs: list[str], names: list[str], matrix: np.ndarray) -> None:
