@@ -3,8 +3,9 @@
     python -m hkd.report --scores results/eval/*/*.json --counts results/data/raw/counts.tsv \
         --langs kk be ... --out-tsv results/tables/bleu.tsv --out-md results/tables/bleu.md
 
-Each score file is one (system, language) result written by hkd.evaluate (a folder given in --scores
-stands for the score files in it). The table lists the
+Each score file is one (system, language) result written by hkd.evaluate. A model folder (an
+assistant's scores on its languages) fills a table column through --columns COLUMN=FOLDER; folders
+among --scores are left to --columns (Snakemake lists them as inputs there). The table lists the
 languages in config order (low to high resource in the paper's order), the number of training pairs
 after filtering, each system's BLEU, and an average row. Every (system, language) pair of the inputs
 must be there exactly once: a duplicate or a score for a language outside --langs is an error.
@@ -31,10 +32,7 @@ SYSTEM_ORDER = ["teacher", "universal", "selective_all", "cluster_t1", "cluster_
 def load_scores(paths: list[Path], langs: list[str]) -> dict[str, dict[str, float]]:
     """{system: {lang: bleu}} from hkd.evaluate's JSON files."""
     table: dict[str, dict[str, float]] = {}
-    files = []
-    for path in paths:  # a folder stands for the score files in it (one model, several languages)
-        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
-    for path in files:
+    for path in paths:
         result = json.loads(path.read_text(encoding="utf-8"))
         system, lang = result["system"], result["lang"]
         if lang not in langs:
