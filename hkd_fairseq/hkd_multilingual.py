@@ -19,8 +19,10 @@ knowledge distillation from per-language teachers (HKD phase 1; Algorithm 1).
   assistant's dev BLEU on each pair (the ``--selective-subset`` split, greedy or ``--eval-bleu-args``
   decoding, BPE removed with ``--eval-bleu-remove-bpe``) is compared with the teacher's, computed once
   the same way (teachers: ``--teachers PATTERN``, else the online teachers, else the checkpoints named
-  in the stores) or read from ``--teacher-bleu`` (a JSON {lang: bleu}, or a ``{lang}`` pattern of JSON
-  files with a "bleu" key). The flags (hkd.selective) live in ``--selective-state``, which a restarted
+  in the stores) or read from ``--teacher-bleu`` (a JSON {lang: bleu}, a ``{lang}`` pattern of JSON
+  files with a "bleu" key, or a ``{lang}`` pattern of the teachers' curve.jsonl: their best
+  ``valid_bleu``). With ``--eval-bleu`` the validation keeps its BLEU per language (``valid_bleu_<lang>``
+  in the curve), and the switch reuses the validation that just ended instead of decoding again. The flags (hkd.selective) live in ``--selective-state``, which a restarted
   run resumes from, and ``--selective-log`` (JSONL, one record per epoch and language); the criterion
   reads them from the task. ``--selective-interval 0``: KD always on.
 - Student (HKD phase 2, adaptive KD; criterion ``adaptive_kd``): ``--assistant-stores PATTERN``, a store
@@ -46,10 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import torch
-from fairseq import utils
+from fairseq import metrics, utils
 from fairseq.data import encoders
-from fairseq.tasks import register_task
+from fairseq.tasks import FairseqTask, register_task
 from fairseq.tasks.translation import TranslationConfig, TranslationTask, load_langpair_dataset
 from omegaconf import II
 
@@ -94,6 +97,7 @@ class HKDMultilingualConfig(TranslationConfig):
         "help": "drop a language's weakest assistant when its assistants' dev BLEU variance (sample variance) "
                 "is above this (default: never)"})
     alpha_log: Optional[str] = field(default=None, metadata={"help": "JSONL: assistant weights per epoch and language"})
+    valid_subset: str = II("dataset.valid_subset")
     seed: int = II("common.seed")
 
 
@@ -132,6 +136,38 @@ def _unwrap(model):
     while hasattr(model, "module"):  # fairseq's distributed wrappers
         model = model.module
     return model
+
+
+def best_valid_bleu(curve: Path) -> float:
+    """A model's dev BLEU from its training curve (hkd.train's curve.jsonl): the best ``valid_bleu``,
+    that of checkpoint_best.pt (fairseq's --eval-bleu, the measure the selective switch uses)."""
+    scores = []
+    for number, line in enumerate(curve.read_text(encoding="utf-8").splitlines(), 1):
+        record = json.loads(line) if line.strip() else {}
+        if "valid_bleu" in record:
+            if not isinstance(record["valid_bleu"], (int, float)):
+                raise ValueError(f"{curve}:{number}: valid_bleu is not a number: {record['valid_bleu']!r}")
+            scores.append(float(record["valid_bleu"]))
+    if not scores:
+        raise ValueError(f"{curve}: no valid_bleu record (was the model trained with --eval-bleu?)")
+    return max(scores)
+
+
+def bleu_stats(hyps: list[str], refs: list[str], tokenize: str) -> np.ndarray:
+    """sacreBLEU's sufficient statistics of a set of sentences: [sys_len, ref_len, counts(4), totals(4)]
+    (they add up over batches and workers; BLEU.compute_bleu turns the sums into a score)."""
+    import sacrebleu
+
+    bleu = sacrebleu.corpus_bleu(hyps, [refs], tokenize=tokenize)
+    return np.array([bleu.sys_len, bleu.ref_len, *bleu.counts, *bleu.totals], dtype=np.int64)
+
+
+def bleu_from_stats(stats) -> float:
+    from sacrebleu.metrics import BLEU
+
+    stats = [int(x) for x in stats]
+    return BLEU.compute_bleu(correct=stats[2:6], total=stats[6:10], sys_len=stats[0], ref_len=stats[1],
+                             smooth_method="exp").score
 
 
 @register_task("hkd_multilingual", dataclass=HKDMultilingualConfig)
@@ -175,6 +211,8 @@ class HKDMultilingualTask(TranslationTask):
         self._store_teachers: dict[str, str] = {}
         self._dev: dict[tuple[str, bool], object] = {}
         self.selective = None
+        self.valid_bleu: dict[str, float] = {}  # dev BLEU per language of the last validation
+        self._valid_epoch = None
         if self.kd_mode:
             self.selective = self._initial_state()
         self.assistant_plan, self.alpha_log = None, None
@@ -255,16 +293,6 @@ class HKDMultilingualTask(TranslationTask):
                 logger.info("assistant %s on %s: store %s, k=%d, %d sentences", name, lang, path, store.k, len(store))
             result.append(stores)
         return result
-
-    def reduce_metrics(self, logging_outputs, criterion):
-        super().reduce_metrics(logging_outputs, criterion)
-        if self.alpha_log is not None:
-            self.alpha_log.add(logging_outputs)  # the all-reduced outputs: the same on every worker
-
-    def begin_valid_epoch(self, epoch, model):
-        super().begin_valid_epoch(epoch, model)
-        if self.alpha_log is not None and _is_master():
-            self.alpha_log.write()
 
     # ------------------------------------------------------------------------------------- teachers
     def _teacher_path(self, lang: str, for_bleu: bool) -> str:
@@ -359,7 +387,10 @@ class HKDMultilingualTask(TranslationTask):
             result = {}
             for lang in self.langs:
                 path = Path(spec.replace("{lang}", lang))
-                result[lang] = number(json.loads(path.read_text(encoding="utf-8")), path)
+                if path.suffix == ".jsonl":
+                    result[lang] = best_valid_bleu(path)
+                else:
+                    result[lang] = number(json.loads(path.read_text(encoding="utf-8")), path)
             return result
         table = json.loads(Path(spec).read_text(encoding="utf-8"))
         missing = [lang for lang in self.langs if lang not in table]
@@ -367,18 +398,26 @@ class HKDMultilingualTask(TranslationTask):
             raise KeyError(f"{spec}: no teacher BLEU for {missing}")
         return {lang: number(table[lang], f"{spec}[{lang}]") for lang in self.langs}
 
-    def dev_bleu(self, model_for_lang, prefix: bool) -> dict[str, float]:
-        """Corpus BLEU on each pair's dev split, decoded as fairseq's --eval-bleu would."""
-        import sacrebleu
+    def _bleu_tokenize(self) -> str:
+        return "none" if self.cfg.eval_tokenized_bleu else "13a"  # as fairseq's --eval-bleu
 
-        gen_args = Namespace(**json.loads(self.cfg.eval_bleu_args or "{}"))
-        detok = encoders.build_tokenizer(Namespace(tokenizer=self.cfg.eval_bleu_detok,
-                                                   **json.loads(self.cfg.eval_bleu_detok_args or "{}")))
-
+    def _hyps_refs(self, generator, model, sample, detok) -> tuple[list[str], list[str]]:
+        """Decode a batch; hypotheses and references as text (BPE removed, detokenized)."""
         def decode(tokens, unk):
             text = self.tgt_dict.string(tokens.int().cpu(), self.cfg.eval_bleu_remove_bpe, unk_string=unk)
             return detok.decode(text) if detok else text
 
+        hyps, refs = [], []
+        for i, hypos in enumerate(self.inference_step(generator, [model], sample)):
+            hyps.append(decode(hypos[0]["tokens"], "UNKNOWNTOKENINHYP"))
+            refs.append(decode(utils.strip_pad(sample["target"][i], self.tgt_dict.pad()), "UNKNOWNTOKENINREF"))
+        return hyps, refs
+
+    def dev_bleu(self, model_for_lang, prefix: bool) -> dict[str, float]:
+        """Corpus BLEU on each pair's dev split, decoded as fairseq's --eval-bleu would."""
+        gen_args = Namespace(**json.loads(self.cfg.eval_bleu_args or "{}"))
+        detok = encoders.build_tokenizer(Namespace(tokenizer=self.cfg.eval_bleu_detok,
+                                                   **json.loads(self.cfg.eval_bleu_detok_args or "{}")))
         scores = {}
         for lang in self.langs:
             key = (lang, prefix)
@@ -390,19 +429,64 @@ class HKDMultilingualTask(TranslationTask):
             model.eval()
             device = next(model.parameters()).device
             generator = self.build_generator([model], gen_args)
-            hyps, refs = [], []
+            stats = np.zeros(10, dtype=np.int64)
             batches = dataset.batch_by_size(dataset.ordered_indices(), max_tokens=self.cfg.selective_max_tokens)
             for batch in batches:
                 sample = dataset.collater([dataset[int(i)] for i in batch])
                 if device.type == "cuda":
                     sample = utils.move_to_cuda(sample, device=device)
-                for i, hypos in enumerate(self.inference_step(generator, [model], sample)):
-                    hyps.append(decode(hypos[0]["tokens"], "UNKNOWNTOKENINHYP"))
-                    refs.append(decode(utils.strip_pad(sample["target"][i], self.tgt_dict.pad()), "UNKNOWNTOKENINREF"))
+                stats += bleu_stats(*self._hyps_refs(generator, model, sample, detok), self._bleu_tokenize())
             model.train(was_training)
-            tokenize = "none" if self.cfg.eval_tokenized_bleu else "13a"
-            scores[lang] = round(sacrebleu.corpus_bleu(hyps, [refs], tokenize=tokenize).score, 4)
+            scores[lang] = round(bleu_from_stats(stats), 4)
         return scores
+
+    # -------------------------------------------------------- validation: BLEU per language too
+    def begin_valid_epoch(self, epoch, model):
+        super().begin_valid_epoch(epoch, model)
+        self._valid_epoch = epoch
+        self.valid_bleu = {}
+        if self.alpha_log is not None and _is_master():
+            self.alpha_log.write()
+
+    def valid_step(self, sample, model, criterion):
+        """fairseq's validation step, its --eval-bleu decoding kept per language as well: the dev BLEU of
+        every pair (``valid_bleu_<lang>`` in the curve) comes from the one decoding, and the selective
+        switch at the next epoch's start reuses it instead of decoding the dev sets again."""
+        loss, sample_size, logging_output = FairseqTask.valid_step(self, sample, model, criterion)
+        if not self.cfg.eval_bleu:
+            return loss, sample_size, logging_output
+        hyps, refs = self._hyps_refs(self.sequence_generator, model, sample, self.tokenizer)
+        tokenize = self._bleu_tokenize()
+        total = bleu_stats(hyps, refs, tokenize)
+        logging_output["_bleu_sys_len"], logging_output["_bleu_ref_len"] = int(total[0]), int(total[1])
+        for i in range(4):  # the keys of fairseq's translation task: its reduce_metrics makes "bleu"
+            logging_output[f"_bleu_counts_{i}"] = int(total[2 + i])
+            logging_output[f"_bleu_totals_{i}"] = int(total[6 + i])
+        lang_ids = sample["lang_id"].tolist()
+        for lang_id in sorted(set(lang_ids)):
+            rows = [i for i, x in enumerate(lang_ids) if x == lang_id]
+            stats = bleu_stats([hyps[i] for i in rows], [refs[i] for i in rows], tokenize)
+            for j, value in enumerate(stats):
+                logging_output[f"_lang_bleu_{self.langs[lang_id]}_{j}"] = int(value)
+        return loss, sample_size, logging_output
+
+    def reduce_metrics(self, logging_outputs, criterion):
+        super().reduce_metrics(logging_outputs, criterion)
+        if self.alpha_log is not None:
+            self.alpha_log.add(logging_outputs)  # the all-reduced outputs: the same on every worker
+        for lang in self.langs:
+            keys = [f"_lang_bleu_{lang}_{j}" for j in range(10)]
+            if not any(keys[0] in log for log in logging_outputs):
+                continue
+            stats = np.array([sum(int(log.get(k, 0)) for log in logging_outputs) for k in keys], dtype=np.int64)
+            metrics.log_scalar(f"_lang_bleu_{lang}", stats)  # summed over the validation's batches
+
+            def derive(meters, lang=lang):
+                score = round(bleu_from_stats(meters[f"_lang_bleu_{lang}"].sum), 2)
+                self.valid_bleu[lang] = score  # read by the selective switch at the next epoch's start
+                return score
+
+            metrics.log_derived(f"bleu_{lang}", derive)
 
     def begin_epoch(self, epoch, model):
         super().begin_epoch(epoch, model)
@@ -424,9 +508,14 @@ class HKDMultilingualTask(TranslationTask):
             self._teachers = {p: m for p, m in self._teachers.items() if p in online}  # free the others
         assistant = None
         if selective.needs_check(state, epoch):
-            assistant = self.dev_bleu(lambda lang: model, prefix=True)
-            logger.info("selective KD: assistant's %s BLEU after epoch %d: %s", self.cfg.selective_subset,
-                        epoch - 1, assistant)
+            reuse = (self._valid_epoch == epoch - 1 and self.cfg.selective_subset == self.cfg.valid_subset
+                     and set(self.valid_bleu) == set(self.langs))
+            if reuse:  # this model's dev BLEU from the validation that just ended
+                assistant, how = dict(self.valid_bleu), "from the validation"
+            else:  # e.g. a resumed run, whose first epoch starts without a validation
+                assistant, how = self.dev_bleu(lambda lang: model, prefix=True), "decoded"
+            logger.info("selective KD: assistant's %s BLEU after epoch %d (%s): %s", self.cfg.selective_subset,
+                        epoch - 1, how, assistant)
         self.selective = selective.begin_epoch(state, epoch, assistant)
         flags = self.selective.flags_at(epoch)
         self.kd_flag_tensor = torch.tensor([flags[lang] for lang in self.langs], dtype=torch.bool)

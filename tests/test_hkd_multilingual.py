@@ -98,6 +98,33 @@ def test_teacher_bleu_from_files(data, tmp_path):
         setup_task(data, "--kd-stores", tmp_path, "--teacher-bleu", table)
 
 
+def test_teacher_bleu_from_training_curves(data, tmp_path):
+    """A {lang} pattern of curve.jsonl files: each teacher's best valid_bleu (its checkpoint_best)."""
+    for lang, scores in (("xa", [1.5, 7.25, 6.0]), ("xb", [0.5])):
+        records = [{"tag": "start"}] + [{"tag": "valid", "epoch": e + 1, "valid_bleu": b}
+                                        for e, b in enumerate(scores)]
+        (tmp_path / f"{lang}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    task = setup_task(data, "--kd-stores", tmp_path, "--teacher-bleu", tmp_path / "{lang}.jsonl")
+    assert task.selective.teacher_bleu == {"xa": 7.25, "xb": 0.5}
+    (tmp_path / "xb.jsonl").write_text('{"tag": "start"}\n{"tag": "valid", "valid_bleu": "x"}\n')
+    with pytest.raises(ValueError, match=r"xb.jsonl:2: valid_bleu"):
+        setup_task(data, "--kd-stores", tmp_path, "--teacher-bleu", tmp_path / "{lang}.jsonl")
+    (tmp_path / "xb.jsonl").write_text('{"tag": "start"}\n')
+    with pytest.raises(ValueError, match="xb.jsonl: no valid_bleu"):
+        setup_task(data, "--kd-stores", tmp_path, "--teacher-bleu", tmp_path / "{lang}.jsonl")
+
+
+def test_bleu_statistics_add_up_to_corpus_bleu():
+    """Per-batch sufficient statistics, summed, give the BLEU of the whole set (validation per language)."""
+    import sacrebleu
+    from hkd_fairseq.hkd_multilingual import bleu_from_stats, bleu_stats
+
+    hyps = ["the cat sat on the mat", "a dog ran", "hello world again", "the mat is red today"]
+    refs = ["the cat sat on a mat", "the dog ran away", "hello world", "the mat is red"]
+    summed = bleu_stats(hyps[:2], refs[:2], "13a") + bleu_stats(hyps[2:], refs[2:], "13a")
+    assert bleu_from_stats(summed) == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score)
+
+
 def test_strip_first_token():
     from hkd_fairseq.hkd_multilingual import strip_first_token
 

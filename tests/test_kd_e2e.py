@@ -105,7 +105,8 @@ def test_assistant_from_stores_with_selective_switch(toy):
                   "--kd-stores", toy / "stores", "--selective-interval", "1", "--selective-tau", "-100",
                   "--selective-state", run / "selective_state.json", "--selective-log", run / "selective.jsonl",
                   "--criterion", "selective_kd", "--kd-lambda", "0.6", "--label-smoothing", "0.1", *TINY_MODEL,
-                  *DECODE, "--eval-bleu-remove-bpe", "sentencepiece", "--max-epoch", "2", "--save-dir", run,
+                  "--eval-bleu", *DECODE, "--eval-bleu-remove-bpe", "sentencepiece", "--max-epoch", "2",
+                  "--save-dir", run,
                   "--log-format", "json", env_extra={"HKD_CURVE_FILE": str(run / "curve.jsonl")})
     stats = curve(run / "curve.jsonl")
     first, second = stats[("train", 1)], stats[("train", 2)]
@@ -117,6 +118,10 @@ def test_assistant_from_stores_with_selective_switch(toy):
     assert [(r["epoch"], r["lang"], r["kd"]) for r in log] == [(1, "xa", True), (1, "xb", True),
                                                                 (2, "xa", False), (2, "xb", False)]
     assert all(r["teacher_bleu"] is not None for r in log) and all(r["assistant_bleu"] is not None for r in log[2:])
+    # the check before epoch 2 reuses epoch 1's validation, which logged each pair's dev BLEU
+    assert "assistant's valid BLEU after epoch 1 (from the validation)" in out
+    assert {r["lang"]: r["assistant_bleu"] for r in log[2:]} == {
+        lang: float(stats[("valid", 1)][f"bleu_{lang}"]) for lang in LANGS}
     assert "sentences per epoch (T=5): xa 90->90, xb 30->" in out  # the small pair is up-sampled
 
     # the trained assistant translates one language's test set with ids = line numbers (hkd.evaluate)
