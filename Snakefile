@@ -16,6 +16,7 @@ include: "rules/teachers.smk"
 include: "rules/universal.smk"
 include: "rules/clustering.smk"
 include: "rules/assistants.smk"
+include: "rules/student.smk"
 include: "rules/evaluate.smk"
 
 

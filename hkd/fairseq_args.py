@@ -17,6 +17,9 @@ DEFAULTS = {
     "encoder_layers": 2, "decoder_layers": 2, "embed_dim": 256, "ffn_dim": 1024, "attention_heads": 4,
     "dropout": 0.3, "label_smoothing": 0.1, "lr": 5e-4, "warmup_updates": 4000, "max_tokens": 4096,
     "max_epoch": 100, "patience": 20, "seed": 1, "eval_bleu_beam": 1, "save_interval_updates": 0,
+    # dev-BLEU decoding stops at 1.2 x source length + 10 tokens (fairseq's recommended --eval-bleu-args):
+    # an untrained model would otherwise run on to 200 tokens on every dev sentence
+    "eval_bleu_max_len_a": 1.2, "eval_bleu_max_len_b": 10,
 }
 
 
@@ -47,7 +50,8 @@ def transformer_args(settings: dict) -> list[str]:
         "--warmup-init-lr", "1e-07",
         "--max-tokens", str(s["max_tokens"]), "--max-epoch", str(s["max_epoch"]),
         "--patience", str(s["patience"]), "--seed", str(s["seed"]),
-        "--eval-bleu", "--eval-bleu-args", json.dumps({"beam": s["eval_bleu_beam"]}, separators=(",", ":")),
+        "--eval-bleu", "--eval-bleu-args", json.dumps({"beam": s["eval_bleu_beam"], "max_len_a": s["eval_bleu_max_len_a"],
+                                                       "max_len_b": s["eval_bleu_max_len_b"]}, separators=(",", ":")),
         "--eval-bleu-remove-bpe", "sentencepiece",
         "--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric",
     ]
@@ -83,15 +87,41 @@ def multilingual_generate_args(langs: list[str], tgt: str) -> list[str]:
 
 
 def assistant_args(langs: list[str], tgt: str, settings: dict, kd_lambda: float, sampling_temperature: float,
-                   stores: str, selective_interval: int, selective_tau: float, state: str, flags_log: str) -> list[str]:
+                   stores: str, selective_interval: int, selective_tau: float, state: str, flags_log: str,
+                   teacher_bleu: str | None = None) -> list[str]:
     """A teacher-assistant: many-to-one over one cluster's pairs, distilled from each pair's teacher
     by selective KD (Eq. 2, lambda = kd_lambda) with the teachers' top-k stores (hkd_fairseq's
-    hkd_multilingual task and selective_kd criterion), early-stopped on dev BLEU."""
+    hkd_multilingual task and selective_kd criterion), early-stopped on dev BLEU. `teacher_bleu`: where
+    the teachers' dev BLEU is read (e.g. their curves, a {lang} pattern) instead of decoding again."""
     task = ["--task", "hkd_multilingual", "--langs", ",".join(langs), "--target-lang", tgt,
             "--sampling-temperature", str(sampling_temperature), "--kd-stores", stores,
             "--selective-interval", str(selective_interval), "--selective-tau", str(selective_tau),
             "--selective-state", state, "--selective-log", flags_log]
+    if teacher_bleu:
+        task += ["--teacher-bleu", teacher_bleu]
     return task + transformer_args(settings) + ["--criterion", "selective_kd", "--kd-lambda", str(kd_lambda)]
+
+
+def student_args(langs: list[str], tgt: str, settings: dict, sampling_temperature: float, stores: str,
+                 assistant_map: str, alpha_log: str, adaptive: dict) -> list[str]:
+    """The ultimate student: many-to-one over every pair, distilled by adaptive KD (Eq. 3-4) from the
+    assistants' top-k stores (hkd_fairseq's hkd_multilingual task, adaptive_kd criterion), early-stopped
+    on dev BLEU. `adaptive` holds the criterion's settings (config ``student``: lambda1, lambda2_start,
+    lambda2_end, anneal_k, anneal_x0, alpha_temperature) and, for the weakest-assistant rule,
+    exclude_weakest_variance and assistant_bleu."""
+    task = ["--task", "hkd_multilingual", "--langs", ",".join(langs), "--target-lang", tgt,
+            "--sampling-temperature", str(sampling_temperature), "--assistant-stores", stores,
+            "--assistant-map", assistant_map, "--alpha-log", alpha_log]
+    if adaptive.get("exclude_weakest_variance") is not None:
+        task += ["--exclude-weakest-variance", str(adaptive["exclude_weakest_variance"]),
+                 "--assistant-bleu", adaptive["assistant_bleu"]]
+    criterion = ["--criterion", "adaptive_kd"]
+    for key, flag in (("lambda1", "--kd-lambda1"), ("lambda2_start", "--kd-lambda2-start"),
+                      ("lambda2_end", "--kd-lambda2-end"), ("anneal_k", "--kd-anneal-k"),
+                      ("anneal_x0", "--kd-anneal-x0"), ("alpha_temperature", "--alpha-temperature")):
+        if adaptive.get(key) is not None:
+            criterion += [flag, str(adaptive[key])]
+    return task + transformer_args(settings) + criterion
 
 
 def assistant_generate_args() -> list[str]:

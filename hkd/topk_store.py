@@ -29,9 +29,9 @@ the language token ``__src__`` in front; ``--source-prefix auto`` (the default) 
 checkpoints only. The student's adaptive KD (hkd.adaptive) reads one store per teacher-assistant and
 language, with reference log-probabilities (its perplexity on a batch gives the assistant's weight):
 
-    python -m hkd.topk_store dump --data results/data/bin/kk \
-        --checkpoint results/assistants/wals/c3/checkpoint_best.pt --src-lang kk --tgt-lang en --k 8 \
-        --ref-lprobs --out results/stores/assistant/wals/c3/kk
+    python -m hkd.topk_store dump --data 'results/data/bin/{lang}' \
+        --checkpoint results/assistants/wals/c3/checkpoint_best.pt --src-lang kk uz tr --tgt-lang en --k 8 \
+        --ref-lprobs --out 'results/stores/assistant/wals/c3/{lang}'
 """
 
 from __future__ import annotations
@@ -448,12 +448,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("dump", help="compute a store from a checkpoint and a pair's binarized data")
-    d.add_argument("--data", type=Path, required=True, help="the pair's fairseq data folder")
+    d.add_argument("--data", type=Path, required=True, help="the pair's fairseq data folder (may hold {lang})")
     d.add_argument("--checkpoint", type=Path, required=True)
-    d.add_argument("--src-lang", required=True)
+    d.add_argument("--src-lang", required=True, nargs="+",
+                   help="the source language; several: one store each (--data and --out hold {lang})")
     d.add_argument("--tgt-lang", required=True)
     d.add_argument("--k", type=int, default=8)
-    d.add_argument("--out", type=Path, required=True, help="the store folder (replaced when it exists)")
+    d.add_argument("--out", type=Path, required=True, help="the store folder (replaced when it exists; may hold "
+                   "{lang})")
     d.add_argument("--split", default="train")
     d.add_argument("--ref-lprobs", action="store_true", help="also keep log P(reference token) per position")
     d.add_argument("--max-tokens", type=int, default=8000, help="tokens per batch")
@@ -477,8 +479,13 @@ def main(argv: list[str] | None = None) -> int:
             import torch
 
             torch.set_num_threads(args.threads)
-        dump(args.data, args.checkpoint, args.src_lang, args.tgt_lang, args.k, args.out, args.split,
-             args.ref_lprobs, args.max_tokens, args.max_sentences, args.device, args.source_prefix)
+        langs = args.src_lang
+        if len(langs) > 1 and not ("{lang}" in str(args.data) and "{lang}" in str(args.out)):
+            parser.error("several --src-lang need {lang} in both --data and --out")
+        for lang in langs:  # one process for all of a model's languages: the start-up is paid once
+            dump(Path(str(args.data).replace("{lang}", lang)), args.checkpoint, lang, args.tgt_lang, args.k,
+                 Path(str(args.out).replace("{lang}", lang)), args.split, args.ref_lprobs, args.max_tokens,
+                 args.max_sentences, args.device, args.source_prefix)
     elif args.command == "check":
         store = TopkStore(args.store)
         try:

@@ -130,16 +130,19 @@ def copy_atomic(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def device_args() -> list[str]:
+def device_args(mixed_precision: bool = False) -> list[str]:
+    """Where fairseq trains: every visible GPU (distributed data parallel when several; fp16 mixed
+    precision when asked), else the CPU. Not part of the run's key: a run resumes on other hardware."""
     import torch
 
     if torch.cuda.is_available():
-        return []  # fairseq uses every visible GPU (distributed data parallel when several)
+        return ["--fp16"] if mixed_precision else []
     return ["--cpu"]
 
 
 def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_args: list[str],
-          threads: int = 1, depends: list[Path] | None = None, extra_env: dict[str, str] | None = None) -> None:
+          threads: int = 1, depends: list[Path] | None = None, extra_env: dict[str, str] | None = None,
+          mixed_precision: bool = False) -> None:
     key = run_key(fairseq_args, data, fingerprint(depends or []))
     run_dir = work_dir / f"run-{key}"
     if work_dir.is_dir():
@@ -173,7 +176,7 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
         sys.executable, "-m", "fairseq_cli.train", str(data),
         "--user-dir", str(PLUGIN_DIR), "--save-dir", str(run_dir),
         "--log-format", "json", "--no-epoch-checkpoints", "--num-workers", "0",
-        *device_args(), *fairseq_args,
+        *device_args(mixed_precision), *fairseq_args,
     ]
     env = {**os.environ, "HKD_CURVE_FILE": str(partial), "OMP_NUM_THREADS": str(threads),
            "MKL_NUM_THREADS": str(threads), **(extra_env or {})}
@@ -202,11 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--depends", type=Path, nargs="*", default=[],
                         help="files or folders the run is trained on (data, stores, teachers): when they "
                              "change, the run starts afresh instead of resuming")
+    parser.add_argument("--mixed-precision", action="store_true", help="fp16 when training on a GPU")
     parser.add_argument("fairseq_args", nargs=argparse.REMAINDER, help="-- then the fairseq-train arguments")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     fairseq_args = args.fairseq_args[1:] if args.fairseq_args[:1] == ["--"] else args.fairseq_args
-    train(args.data, args.work_dir, args.checkpoint, args.curve, fairseq_args, args.threads, args.depends)
+    train(args.data, args.work_dir, args.checkpoint, args.curve, fairseq_args, args.threads, args.depends,
+          mixed_precision=args.mixed_precision)
     return 0
 
 

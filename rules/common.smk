@@ -168,6 +168,7 @@ def get_assistant_inputs(wildcards):
         "data": [f for lang in langs for f in bin_pair_files(lang, ["train", "dev"])],
         "stores": [f"results/stores/teacher/{lang}" for lang in langs],
         "teachers": [f"results/teachers/{lang}/checkpoint_best.pt" for lang in langs],
+        "teacher_curves": [f"results/teachers/{lang}/curve.jsonl" for lang in langs],
     }
 
 
@@ -184,6 +185,8 @@ def get_assistant_args(wildcards, output):
         selective_tau=ASSISTANT.get("selective_tau", 1.0),
         state=os.path.join(folder, "work", "selective_state.json"),
         flags_log=output.flags,
+        # the teachers' dev BLEU (best valid_bleu of their curves): measured once, when they trained
+        teacher_bleu="results/teachers/{lang}/curve.jsonl",
     )
     return fairseq_args.quote(args)
 
@@ -197,26 +200,81 @@ def get_assistant_eval_inputs(wildcards):
     }
 
 
+def get_assistant_store_inputs(wildcards):
+    langs = members(wildcards)
+    folder = f"results/assistants/{wildcards.ctype}/{wildcards.cluster}"
+    return {
+        "checkpoint": f"{folder}/checkpoint_best.pt",
+        "data": [f for lang in langs for f in bin_pair_files(lang, ["train"])],
+    }
+
+
+STUDENT = config["student"]
+
+
+def serving_units():
+    """{(type, cluster): (unit type, unit cluster)} for every cluster of the clusters file."""
+    return {tc: u for tc, u in assistant_plan()[1].items() if tc[0] != "all"}
+
+
+def get_student_prepare_inputs(wildcards):
+    units = sorted(set(serving_units().values()))
+    return {
+        "stores": [f"results/stores/assistant/{c}/{n}" for c, n in units],
+        "curves": [f"results/assistants/{c}/{n}/curve.jsonl" for c, n in units],
+    }
+
+
+def get_student_serves(wildcards):
+    return " ".join(
+        f"{t}/{n}={u[0]}/{u[1]}" for (t, n), u in sorted(serving_units().items())
+    )
+
+
+def get_student_args(wildcards, input, output):
+    folder = input.assistants
+    settings = {
+        **STUDENT,
+        "assistant_bleu": f"{folder}/dev_bleu.json",
+    }
+    args = fairseq_args.student_args(
+        LANGS,
+        TARGET,
+        STUDENT["settings"],
+        sampling_temperature=STUDENT.get("sampling_temperature", 5),
+        stores=f"{folder}/stores/{{type}}/{{cluster}}/{{lang}}",
+        assistant_map=f"{folder}/map.json",
+        alpha_log=os.path.join(
+            os.path.dirname(output.checkpoint), "work", "alpha.jsonl"
+        ),
+        adaptive=settings,
+    )
+    return fairseq_args.quote(args)
+
+
 def get_score_files(wildcards):
-    """Every system's scores: teachers and universal per language, assistants per model folder."""
+    """Every system's scores: teachers and universal per language, assistants and the student per
+    model folder."""
     files = expand(
         "results/eval/{system}/{lang}.json", system=["teacher", "universal"], lang=LANGS
     )
     files += [f"results/eval/assistant/{c}/{n}" for c, n in assistant_plan()[0]]
-    return files
+    return files + ["results/eval/student"]
 
 
-def get_assistant_columns(wildcards):
-    """`COLUMN=FOLDER` per cluster: the table column of its type, the scores of the model serving it."""
+def get_table_columns(wildcards):
+    """`COLUMN=FOLDER` per cluster (the table column of its type, the scores of the model serving it),
+    and the student's column."""
     types = list(clusters_file())
     serves = assistant_plan()[1]
     column = lambda t: (
         "selective_all" if t == "all" else f"cluster_t{types.index(t) + 1}"
     )
-    return " ".join(
+    columns = [
         f"{column(t)}=results/eval/assistant/{u[0]}/{u[1]}"
         for (t, n), u in serves.items()
-    )
+    ]
+    return " ".join(columns + ["hkd=results/eval/student"])
 
 
 def report_targets(wildcards):
@@ -225,6 +283,7 @@ def report_targets(wildcards):
     targets = expand("results/eval/teacher/{lang}.json", lang=LANGS)
     targets += expand("results/stores/teacher/{lang}", lang=LANGS) + [
         "results/tables/bleu.tsv",
+        "results/student/alpha.jsonl",
         "results/clustering/clusters.yaml",
         "results/clustering/membership.tsv",
     ]

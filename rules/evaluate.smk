@@ -69,14 +69,19 @@ rule bleu_table:
     output:
         table="results/tables/bleu.tsv",
         markdown="results/tables/bleu.md",
+        places="results/tables/places.tsv",
     log:
         "logs/bleu_table.log",
     conda:
         "../envs/data.yaml"
     params:
         langs=" ".join(LANGS),
-        columns=get_assistant_columns,
+        columns=get_table_columns,
+        bands=" ".join(
+            str(b) for b in config["evaluation"].get("bands", [10000, 20000])
+        ),
     shell:
         "python -m hkd.report --scores {input.scores} --columns {params.columns}"
-        " --counts {input.counts}"
-        " --langs {params.langs} --out-tsv {output.table} --out-md {output.markdown} > {log} 2>&1"
+        " --counts {input.counts} --bands {params.bands} --langs {params.langs}"
+        " --out-tsv {output.table} --out-md {output.markdown} --out-places {output.places}"
+        " > {log} 2>&1"

@@ -31,9 +31,12 @@ rule train_universal:
         "logs/train_universal.log",
     benchmark:
         "benchmarks/train_universal.tsv"
+    priority: 10
     conda:
         "../envs/fairseq.yaml"
-    threads: 2
+    # one thread, so that it starts as soon as a core is free (alongside the teachers), and first among
+    # the jobs ready to run: the clustering, and all that follows, waits for this model
+    threads: 1
     resources:
         mem_mb=16000,
         runtime=2880,

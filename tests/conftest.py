@@ -27,6 +27,7 @@ def tiny_config(**changes) -> dict:
     config["universal"]["settings"].update(max_epoch=1, embed_dim=32, ffn_dim=64)
     config["clustering"]["types"]["svcca_subset"]["fit_subset"] = ["na", "sa", "ea"]
     config["assistant"]["settings"].update(max_epoch=2, embed_dim=32, ffn_dim=64)
+    config["student"]["settings"].update(max_epoch=2, embed_dim=32, ffn_dim=64)
     config["evaluation"]["beam"] = 2
     for key, value in changes.items():
         config[key] = value

@@ -72,5 +72,37 @@ def test_bilingual_args_carry_every_setting():
     args = fairseq_args.bilingual_args("kk", "en", {"encoder_layers": 3, "lr": 0.001, "eval_bleu_beam": 4})
     pairs = dict(zip(args[::1], args[1::1]))
     assert pairs["--source-lang"] == "kk" and pairs["--encoder-layers"] == "3" and pairs["--lr"] == "0.001"
-    assert json.loads(pairs["--eval-bleu-args"]) == {"beam": 4}
+    assert json.loads(pairs["--eval-bleu-args"]) == {"beam": 4, "max_len_a": 1.2, "max_len_b": 10}
     assert " " not in "".join(args)  # safe to pass through a shell once quoted
+
+
+def test_student_args_parse_in_fairseq_with_the_config_settings():
+    """The student's arguments, built from the config's `student` keys, are what fairseq-train parses:
+    the plugin's task and criterion options carry every setting; the weakest-assistant rule only when set."""
+    import hkd_fairseq  # noqa: F401  (registers the task and criteria)
+    from fairseq import options
+
+    settings = {"lambda1": 0.5, "lambda2_start": 0.5, "lambda2_end": 3.0, "anneal_k": 0.02, "anneal_x0": 400,
+                "alpha_temperature": 2.0, "exclude_weakest_variance": None, "assistant_bleu": "bleu.json"}
+    args = fairseq_args.student_args(["na", "nb"], "en", {"embed_dim": 32}, 5, "S/{type}/{cluster}/{lang}",
+                                     "map.json", "alpha.jsonl", settings)
+    assert "--exclude-weakest-variance" not in args and "--assistant-bleu" not in args
+    parsed = options.parse_args_and_arch(options.get_training_parser(), ["data", *args])
+    assert (parsed.task, parsed.criterion, parsed.langs) == ("hkd_multilingual", "adaptive_kd", "na,nb")
+    assert (parsed.kd_lambda1, parsed.kd_lambda2_start, parsed.kd_lambda2_end) == (0.5, 0.5, 3.0)
+    assert (parsed.kd_anneal_k, parsed.kd_anneal_x0, parsed.alpha_temperature) == (0.02, 400, 2.0)
+    assert parsed.assistant_stores == "S/{type}/{cluster}/{lang}" and parsed.alpha_log == "alpha.jsonl"
+    assert parsed.best_checkpoint_metric == "bleu" and parsed.eval_bleu  # early stopping on dev BLEU
+    args = fairseq_args.student_args(["na"], "en", {}, 5, "S/{type}/{cluster}/{lang}", "map.json", "a.jsonl",
+                                     {**settings, "exclude_weakest_variance": 5})
+    parsed = options.parse_args_and_arch(options.get_training_parser(), ["data", *args])
+    assert parsed.exclude_weakest_variance == 5 and parsed.assistant_bleu == "bleu.json"
+
+
+def test_mixed_precision_only_on_a_gpu(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert train.device_args(mixed_precision=True) == ["--cpu"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert train.device_args(mixed_precision=True) == ["--fp16"] and train.device_args() == []

@@ -36,7 +36,7 @@ def test_whole_dag_produces_a_bleu_table(tiny_run):
         bleu = float(rows[lang]["teacher"])
         assert math.isfinite(bleu) and 0 <= bleu <= 100
         assert int(rows[lang]["train_pairs"]) > 0
-        for system in ("universal", "selective_all", "cluster_t1", "cluster_t2", "cluster_t3", "cluster_t4"):
+        for system in ("universal", "selective_all", "cluster_t1", "cluster_t2", "cluster_t3", "cluster_t4", "hkd"):
             assert math.isfinite(float(rows[lang][system])), (lang, system)
         score = json.loads((tiny_run / f"results/eval/teacher/{lang}.json").read_text())
         assert "tok:none" in score["signature"] and score["beam"] == 2
@@ -93,12 +93,14 @@ def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_o
     import yaml
 
     clusters = yaml.safe_load((run / "results/clustering/clusters.yaml").read_text())
-    with_sa = {frozenset(m) for groups in clusters.values() for m in groups.values() if "sa" in m}
-    with_sa.add(frozenset(LANGS))  # the all-languages assistant
-    # sa's teacher, its evaluation and store, the assistants it teaches, their evaluations, the table
+    clusters_with_sa = {frozenset(m) for groups in clusters.values() for m in groups.values() if "sa" in m}
+    with_sa = clusters_with_sa | {frozenset(LANGS)}  # and the all-languages assistant
+    # sa's teacher, its evaluation and store, the assistants it teaches, their evaluations, the stores
+    # of those the student learns from (the clusters' ones), the student, its evaluation, the table
     assert job_counts(out) == {"train_teacher": 1, "evaluate_teacher": 1, "teacher_store": 1,
                                "train_assistant": len(with_sa), "evaluate_assistant": len(with_sa),
-                               "bleu_table": 1, "all": 1}, out
+                               "assistant_store": len(clusters_with_sa), "student_assistants": 1,
+                               "train_student": 1, "evaluate_student": 1, "bleu_table": 1, "all": 1}, out
     assert "output: results/teachers/sa/checkpoint_best.pt" in out
     for other in ("na", "nb", "ea"):
         assert f"output: results/teachers/{other}/checkpoint_best.pt" not in out
@@ -185,3 +187,28 @@ def test_assistants_log_their_selective_flags(tiny_run):
     for lang in LANGS:
         header = json.loads((tiny_run / f"results/stores/teacher/{lang}/header.json").read_text())
         assert header["k"] == 8
+
+
+def test_student_learns_from_every_assistant_of_its_language(tiny_run):
+    """The student's weights: per epoch and language, one alpha per clustering type whose cluster holds
+    the language (C_sim), summing to 1; lambda2 logged; the places tables follow the BLEU table."""
+    import yaml
+
+    clusters = yaml.safe_load((tiny_run / "results/clustering/clusters.yaml").read_text())
+    expected = {lang: sorted(f"{t}/{c}" for t, groups in clusters.items() for c, m in groups.items() if lang in m)
+                for lang in LANGS}
+    records = [json.loads(line) for line in (tiny_run / "results/student/alpha.jsonl").open()]
+    assert {r["epoch"] for r in records} == {1, 2}
+    for record in records:
+        assert sorted(record["alpha"]) == expected[record["lang"]], record
+        assert sum(record["alpha"].values()) == pytest.approx(1, abs=1e-3)
+        assert all(math.isfinite(p) and p >= 1 for p in record["perplexity"].values())
+        assert 0.5 <= record["lambda2"] <= 3
+    assert {r["lang"] for r in records} == set(LANGS)
+    places = read_tsv(tiny_run / "results/tables/places.tsv")
+    assert {r["table"] for r in places} == {"with_hkd", "without_hkd"}
+    for row in places:
+        shares = [float(v) for k, v in row.items() if k not in ("table", "band", "languages") and v != "NA"]
+        assert not shares or sum(shares) == pytest.approx(100, abs=0.05), row
+    student = [r for r in map(json.loads, (tiny_run / "results/student/curve.jsonl").open()) if r["tag"] == "valid"]
+    assert student and all(f"valid_bleu_{lang}" in student[-1] for lang in LANGS)

@@ -1,0 +1,135 @@
+"""What the ultimate student needs to know about its teacher-assistants, in one folder.
+
+    python -m hkd.student prepare --clusters results/clustering/clusters.yaml --langs kk be ... \
+        --serves svcca_all/c1=svcca_all/c1 typology/c2=svcca_all/c1 ... \
+        --stores results/stores/assistant --curves results/assistants --out-dir results/student/assistants
+
+Every cluster of every type is one teacher-assistant of the paper: a language is taught by C_sim
+assistants, one per clustering type whose clusters hold it (hkd.adaptive). The workflow trains one
+model per distinct set of languages, so two types that form the same cluster (the paper's svcca53 c2
+and svcca23 c9) share one model; ``--serves TYPE/CLUSTER=UNIT_TYPE/UNIT_CLUSTER`` says which model
+serves each cluster. The student still sees one assistant per type, as in the paper.
+
+Writes into OUT-DIR:
+
+- ``map.json``: ``{lang: ["type/cluster", ...]}``, the assistants of each language (clusters-file order);
+- ``stores/TYPE/CLUSTER``: a relative link to the serving model's stores (``STORES/UNIT/<lang>``), so
+  ``--assistant-stores OUT-DIR/stores/{type}/{cluster}/{lang}`` finds every assistant's store;
+- ``dev_bleu.json``: ``{lang: {"type/cluster": bleu}}``, each assistant's dev BLEU on each of its
+  languages at its best checkpoint, from its training curve (``CURVES/UNIT/curve.jsonl``: the
+  ``valid_bleu_<lang>`` of the validation with the best ``valid_bleu``), for the weakest-assistant rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from hkd import adaptive
+from hkd.clusters import parse_clusters
+from hkd.fileio import write_atomic_text
+
+log = logging.getLogger("hkd.student")
+
+
+def parse_serves(specs: list[str]) -> dict[str, str]:
+    """{'type/cluster': 'unit_type/unit_cluster'} from TYPE/CLUSTER=UNIT specs."""
+    serves = {}
+    for spec in specs:
+        name, sep, unit = spec.partition("=")
+        if not sep:
+            raise ValueError(f"--serves: expected TYPE/CLUSTER=UNIT_TYPE/UNIT_CLUSTER, got {spec!r}")
+        name, unit = adaptive.assistant_name(name), adaptive.assistant_name(unit)
+        if name in serves:
+            raise ValueError(f"--serves: {name} given twice")
+        serves[name] = unit
+    return serves
+
+
+def best_epoch_bleu(curve: Path) -> dict[str, float]:
+    """{lang: dev BLEU} of the validation with the best overall ``valid_bleu`` in a training curve."""
+    best = None
+    for number, line in enumerate(curve.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise ValueError(f"{curve}:{number}: not a JSON record") from None
+        if "valid_bleu" in record and (best is None or float(record["valid_bleu"]) > float(best["valid_bleu"])):
+            best = record
+    if best is None:
+        raise ValueError(f"{curve}: no valid_bleu record")
+    return {key[len("valid_bleu_"):]: float(value) for key, value in best.items() if key.startswith("valid_bleu_")}
+
+
+def assistant_map(clusters: dict, langs: list[str]) -> dict[str, list[str]]:
+    """Each language's assistants (every cluster that holds it, one per type); [] when none does."""
+    table = adaptive.assistants_from_clusters(clusters)
+    unknown = sorted(set(table) - set(langs))
+    if unknown:
+        raise ValueError(f"the clusters hold languages that are not trained: {unknown}")
+    return {lang: table.get(lang, []) for lang in langs}
+
+
+def prepare(clusters_path: Path, langs: list[str], serves: dict[str, str], stores: Path, curves: Path,
+            out_dir: Path) -> dict[str, list[str]]:
+    clusters = parse_clusters(clusters_path.read_text(encoding="utf-8"), str(clusters_path))[0]
+    table = assistant_map(clusters, langs)
+    names = sorted({name for names in table.values() for name in names})
+    missing = [name for name in names if name not in serves]
+    if missing:
+        raise KeyError(f"--serves names no model for {missing} (clusters of {clusters_path})")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    (out_dir / "stores").mkdir(parents=True)
+    unit_bleu = {}
+    for name in names:
+        unit = serves[name]
+        target = stores / unit
+        if not target.is_dir():
+            raise FileNotFoundError(f"{target}: the stores of {unit} (serving {name}) are missing")
+        link = out_dir / "stores" / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.relpath(target.resolve(), link.parent.resolve()), link)
+        if unit not in unit_bleu:
+            unit_bleu[unit] = best_epoch_bleu(curves / unit / "curve.jsonl")
+    bleu = {}
+    for lang, lang_names in table.items():
+        bleu[lang] = {}
+        for name in lang_names:
+            scores = unit_bleu[serves[name]]
+            if lang not in scores:
+                raise KeyError(f"{curves / serves[name] / 'curve.jsonl'}: no valid_bleu_{lang} (the dev BLEU of "
+                               f"{name} on {lang}; was it trained with --eval-bleu?)")
+            bleu[lang][name] = scores[lang]
+    write_atomic_text(out_dir / "map.json", json.dumps(table, indent=1) + "\n")
+    write_atomic_text(out_dir / "dev_bleu.json", json.dumps(bleu, indent=1, sort_keys=True) + "\n")
+    for lang, lang_names in table.items():
+        log.info("%s: %d assistants %s", lang, len(lang_names), lang_names)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="the student's assistant map, store links and dev BLEU")
+    p.add_argument("--clusters", type=Path, required=True)
+    p.add_argument("--langs", nargs="+", required=True)
+    p.add_argument("--serves", nargs="+", required=True, metavar="TYPE/CLUSTER=UNIT_TYPE/UNIT_CLUSTER")
+    p.add_argument("--stores", type=Path, required=True, help="folder of the models' stores (STORES/UNIT/<lang>)")
+    p.add_argument("--curves", type=Path, required=True, help="folder of the models (CURVES/UNIT/curve.jsonl)")
+    p.add_argument("--out-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
+    prepare(args.clusters, args.langs, parse_serves(args.serves), args.stores, args.curves, args.out_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
