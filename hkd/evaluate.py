@@ -74,14 +74,16 @@ def generate(data: Path, checkpoint: Path, src: str, tgt: str, beam: int, batch_
 
 def evaluate_one(args, src: str, reference: Path, out_json: Path, out_hyp: Path, extra: list[str]) -> dict:
     refs = reference.read_text(encoding="utf-8").splitlines()
-    by_id = generate(args.data, args.checkpoint, src, args.tgt_lang, args.beam, args.batch_size, args.subset, extra)
+    limits = ["--max-len-a", str(args.max_len_a), "--max-len-b", str(args.max_len_b)]
+    by_id = generate(args.data, args.checkpoint, src, args.tgt_lang, args.beam, args.batch_size, args.subset,
+                     limits + extra)
     missing = sorted(set(range(len(refs))) - set(by_id))
     if missing or len(by_id) != len(refs):
         raise RuntimeError(f"{args.checkpoint}: {len(by_id)} hypotheses for {len(refs)} references in "
                            f"{reference} (first missing ids: {missing[:5]})")
     hyps = [by_id[i] for i in range(len(refs))]
     result = {"lang": src, "system": args.system, "checkpoint": str(args.checkpoint),
-              "beam": args.beam, **score(hyps, refs, args.tokenize)}
+              "beam": args.beam, "max_len": [args.max_len_a, args.max_len_b], **score(hyps, refs, args.tokenize)}
     write_atomic_text(out_hyp, "".join(h + "\n" for h in hyps))
     write_atomic_text(out_json, json.dumps(result, indent=1, sort_keys=True) + "\n")
     log.info("%s %s: BLEU %.2f (%s)", args.system, src, result["bleu"], result["signature"])
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--system", required=True, help="the system's name in the tables")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--max-len-a", type=float, default=0, help="hypotheses stop at a * source length + b "
+                        "tokens (fairseq-generate's defaults: a 0, b 200)")
+    parser.add_argument("--max-len-b", type=int, default=200)
     parser.add_argument("--tokenize", default="none", help="sacreBLEU tokenizer")
     parser.add_argument("--subset", default="test")
     parser.add_argument("--threads", type=int, default=1)

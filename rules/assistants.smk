@@ -11,6 +11,8 @@ rule teacher_store:
         directory("results/stores/teacher/{lang}"),
     log:
         "logs/teacher_store/{lang}.log",
+    # on the way to the assistants (and the student): before the evaluations, which nothing waits for
+    priority: 5
     conda:
         "../envs/fairseq.yaml"
     threads: 1
@@ -41,6 +43,7 @@ rule train_assistant:
         "logs/train_assistant/{ctype}/{cluster}.log",
     benchmark:
         "benchmarks/train_assistant/{ctype}/{cluster}.tsv"
+    priority: 5
     conda:
         "../envs/fairseq.yaml"
     threads: 1
@@ -89,9 +92,10 @@ rule evaluate_assistant:
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),
         batch_size=config["evaluation"].get("batch_size", 64),
+        max_len=evaluation_limits(),
     shell:
         "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
         " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
         " --system assistant --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} --threads {threads}"
+        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
         " --out-jsons {params.jsons} --out-hyps {params.hyps} -- {params.extra} > {log} 2>&1"

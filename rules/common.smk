@@ -30,6 +30,12 @@ wildcard_constraints:
     split="|".join(SPLITS),
 
 
+def evaluation_limits():
+    """hkd.evaluate's length limit of the hypotheses (config `evaluation`; fairseq-generate's defaults)."""
+    e = config["evaluation"]
+    return f"--max-len-a {e.get('max_len_a', 0)} --max-len-b {e.get('max_len_b', 200)}"
+
+
 def code(module):
     """The hkd module a step runs: an input, so that editing it reruns the step."""
     return str(HKD_ROOT / "hkd" / f"{module}.py")
@@ -172,8 +178,10 @@ def get_assistant_inputs(wildcards):
     }
 
 
-def get_assistant_args(wildcards, output):
-    folder = os.path.dirname(output.checkpoint)
+def get_assistant_args(wildcards):
+    # a function of the wildcards only: Snakemake records such params, and reruns the job when they
+    # change (it records no params that are functions of input or output)
+    folder = f"results/assistants/{wildcards.ctype}/{wildcards.cluster}"
     args = fairseq_args.assistant_args(
         members(wildcards),
         TARGET,
@@ -184,7 +192,7 @@ def get_assistant_args(wildcards, output):
         selective_interval=ASSISTANT.get("selective_interval", 1),
         selective_tau=ASSISTANT.get("selective_tau", 1.0),
         state=os.path.join(folder, "work", "selective_state.json"),
-        flags_log=output.flags,
+        flags_log=f"{folder}/selective.jsonl",
         # the teachers' dev BLEU (best valid_bleu of their curves): measured once, when they trained
         teacher_bleu="results/teachers/{lang}/curve.jsonl",
     )
@@ -231,8 +239,9 @@ def get_student_serves(wildcards):
     )
 
 
-def get_student_args(wildcards, input, output):
-    folder = input.assistants
+def get_student_args(wildcards):
+    # of the wildcards only, so that Snakemake records it (see get_assistant_args)
+    folder = "results/student/assistants"
     settings = {
         **STUDENT,
         "assistant_bleu": f"{folder}/dev_bleu.json",
@@ -244,9 +253,7 @@ def get_student_args(wildcards, input, output):
         sampling_temperature=STUDENT.get("sampling_temperature", 5),
         stores=f"{folder}/stores/{{type}}/{{cluster}}/{{lang}}",
         assistant_map=f"{folder}/map.json",
-        alpha_log=os.path.join(
-            os.path.dirname(output.checkpoint), "work", "alpha.jsonl"
-        ),
+        alpha_log="results/student/work/alpha.jsonl",
         adaptive=settings,
     )
     return fairseq_args.quote(args)

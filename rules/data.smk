@@ -184,6 +184,8 @@ rule binarize_pair:
         bin_pair_files("{lang}"),
     log:
         "logs/binarize_pair/{lang}.log",
+    # before the teachers that are ready: the universal model needs every pair binarized
+    priority: 10
     conda:
         "../envs/fairseq.yaml"
     params:

@@ -21,11 +21,12 @@ rule evaluate_teacher:
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),
         batch_size=config["evaluation"].get("batch_size", 64),
+        max_len=evaluation_limits(),
     shell:
         "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
         " --src-langs {wildcards.lang} --tgt-lang {params.target} --references {input.reference}"
         " --system teacher --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} --threads {threads}"
+        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
         " --out-jsons {output.score} --out-hyps {output.hyp} > {log} 2>&1"
 
 
@@ -52,12 +53,13 @@ rule evaluate_universal:
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),
         batch_size=config["evaluation"].get("batch_size", 64),
+        max_len=evaluation_limits(),
         extra=universal_generate_args(),
     shell:
         "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
         " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
         " --system universal --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} --threads {threads}"
+        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
         " --out-jsons {output.scores} --out-hyps {output.hyps} -- {params.extra} > {log} 2>&1"
 
 

@@ -11,6 +11,7 @@ rule assistant_store:
         directory("results/stores/assistant/{ctype}/{cluster}"),
     log:
         "logs/assistant_store/{ctype}/{cluster}.log",
+    priority: 5
     conda:
         "../envs/fairseq.yaml"
     threads: 1
@@ -63,9 +64,10 @@ rule train_student:
         "logs/train_student.log",
     benchmark:
         "benchmarks/train_student.tsv"
+    priority: 5
     conda:
         "../envs/fairseq.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=32000,
         runtime=5760,
@@ -116,9 +118,10 @@ rule evaluate_student:
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),
         batch_size=config["evaluation"].get("batch_size", 64),
+        max_len=evaluation_limits(),
     shell:
         "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
         " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
         " --system hkd --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} --threads {threads}"
+        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
         " --out-jsons {params.jsons} --out-hyps {params.hyps} -- {params.extra} > {log} 2>&1"

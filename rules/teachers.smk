@@ -13,6 +13,7 @@ rule train_teacher:
         "logs/train_teacher/{lang}.log",
     benchmark:
         "benchmarks/train_teacher/{lang}.tsv"
+    priority: 5
     conda:
         "../envs/fairseq.yaml"
     threads: 1

@@ -10,6 +10,7 @@ rule multilingual_data:
         multi_bin_files(),
     log:
         "logs/multilingual_data.log",
+    priority: 10
     conda:
         "../envs/data.yaml"
     params:

@@ -39,7 +39,7 @@ def test_whole_dag_produces_a_bleu_table(tiny_run):
         for system in ("universal", "selective_all", "cluster_t1", "cluster_t2", "cluster_t3", "cluster_t4", "hkd"):
             assert math.isfinite(float(rows[lang][system])), (lang, system)
         score = json.loads((tiny_run / f"results/eval/teacher/{lang}.json").read_text())
-        assert "tok:none" in score["signature"] and score["beam"] == 2
+        assert "tok:none" in score["signature"] and score["beam"] == 2 and score["max_len"] == [1.2, 10]
         hyps = (tiny_run / f"results/eval/teacher/{lang}.hyp").read_text().splitlines()
         refs = (tiny_run / f"results/data/raw/{lang}/test.en").read_text().splitlines()
         assert len(hyps) == len(refs) == score["sentences"]
@@ -212,3 +212,21 @@ def test_student_learns_from_every_assistant_of_its_language(tiny_run):
         assert not shares or sum(shares) == pytest.approx(100, abs=0.05), row
     student = [r for r in map(json.loads, (tiny_run / "results/student/curve.jsonl").open()) if r["tag"] == "valid"]
     assert student and all(f"valid_bleu_{lang}" in student[-1] for lang in LANGS)
+
+
+def test_changing_an_assistant_or_student_setting_reruns_what_depends_on_it(tiny_run, copy_of):
+    """Settings reach the jobs as params that Snakemake records: a changed assistant setting reruns
+    every assistant and what follows; a changed student setting, the student and what follows only."""
+    run = copy_of(tiny_run)
+    config = tiny_config()
+    config["assistant"]["kd_lambda"] = 0.5
+    write_config(run / "assistant.yaml", config)
+    counts = job_counts(snakemake(run, "--configfile", str(run / "assistant.yaml"), "-n").stdout)
+    trained = len(list(tiny_run.glob("results/assistants/*/*/checkpoint_best.pt")))
+    assert counts["train_assistant"] == trained and counts["train_student"] == 1, counts
+    assert not {"train_teacher", "train_universal", "cluster_type"} & set(counts), counts
+    config = tiny_config()
+    config["student"]["lambda2_end"] = 2.0
+    write_config(run / "student.yaml", config)
+    counts = job_counts(snakemake(run, "--configfile", str(run / "student.yaml"), "-n").stdout)
+    assert counts == {"train_student": 1, "evaluate_student": 1, "bleu_table": 1, "all": 1}, counts
