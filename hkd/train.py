@@ -11,7 +11,9 @@ student) is trained through this wrapper:
   files, define the run. Their hash names the run's folder under ``--work-dir``, so a job that is killed (SLURM time limit, preemption, kill -9) and started again
   with the same arguments resumes from that folder's ``checkpoint_last.pt`` (fairseq restores it), and
   a job whose settings changed starts afresh instead of resuming a model trained with other ones
-  (folders of earlier settings are removed, and said so in the log).
+  (folders of earlier settings are removed, and said so in the log). ``{run}`` in an argument stands
+  for that folder: state a run keeps beside its checkpoints (the selective KD flags) resumes with
+  them and is never seen by a run started afresh.
 - The declared outputs appear only when training has finished: the best checkpoint (by the run's
   ``--best-checkpoint-metric``), and the training curve as JSON lines (one record per epoch and tag,
   train or valid, plus one ``start`` record per (re)start saying which epoch it resumed after).
@@ -130,6 +132,11 @@ def copy_atomic(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
+# in a fairseq argument, the run's folder: state kept beside the checkpoints (the selective KD flags)
+# resumes with them, and a run started afresh (other settings, other data) does not see it
+RUN_PLACEHOLDER = "{run}"
+
+
 def device_args(mixed_precision: bool = False) -> list[str]:
     """Where fairseq trains: every visible GPU (distributed data parallel when several; fp16 mixed
     precision when asked), else the CPU. Not part of the run's key: a run resumes on other hardware."""
@@ -176,7 +183,7 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
         sys.executable, "-m", "fairseq_cli.train", str(data),
         "--user-dir", str(PLUGIN_DIR), "--save-dir", str(run_dir),
         "--log-format", "json", "--no-epoch-checkpoints", "--num-workers", "0",
-        *device_args(mixed_precision), *fairseq_args,
+        *device_args(mixed_precision), *(a.replace(RUN_PLACEHOLDER, str(run_dir)) for a in fairseq_args),
     ]
     env = {**os.environ, "HKD_CURVE_FILE": str(partial), "OMP_NUM_THREADS": str(threads),
            "MKL_NUM_THREADS": str(threads), **(extra_env or {})}

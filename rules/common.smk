@@ -191,7 +191,7 @@ def get_assistant_args(wildcards):
         stores="results/stores/teacher",
         selective_interval=ASSISTANT.get("selective_interval", 1),
         selective_tau=ASSISTANT.get("selective_tau", 1.0),
-        state=os.path.join(folder, "work", "selective_state.json"),
+        state="{run}/selective_state.json",  # hkd.train: in the run's folder
         flags_log=f"{folder}/selective.jsonl",
         # the teachers' dev BLEU (best valid_bleu of their curves): measured once, when they trained
         teacher_bleu="results/teachers/{lang}/curve.jsonl",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -106,3 +108,25 @@ def test_mixed_precision_only_on_a_gpu(monkeypatch):
     assert train.device_args(mixed_precision=True) == ["--cpu"]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert train.device_args(mixed_precision=True) == ["--fp16"] and train.device_args() == []
+
+
+def test_run_placeholder_is_the_run_folder_and_state_does_not_leak_into_a_new_run(tmp_path, monkeypatch):
+    """`{run}` in an argument becomes the run's folder; a run with other settings gets another folder,
+    and the state file of the first is removed with it (a stale state would be refused)."""
+    seen = []
+
+    def fake_fairseq(cmd, env):
+        run_dir = Path(cmd[cmd.index("--save-dir") + 1])
+        state = Path(cmd[cmd.index("--selective-state") + 1])
+        seen.append((run_dir, state, state.exists()))
+        state.write_text("{}")
+        torch.save({"extra_state": {"train_iterator": {"epoch": 2}}}, run_dir / "checkpoint_best.pt")
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(train.subprocess, "run", fake_fairseq)
+    for tau in ("1.0", "0.0"):
+        train.train(tmp_path / "data", tmp_path / "work", tmp_path / "out.pt", tmp_path / "curve.jsonl",
+                    ["--selective-tau", tau, "--selective-state", "{run}/selective_state.json"])
+    (first, first_state, existed), (second, second_state, existed_again) = seen
+    assert first_state == first / "selective_state.json" and second_state == second / "selective_state.json"
+    assert first != second and not first.exists() and not existed and not existed_again
