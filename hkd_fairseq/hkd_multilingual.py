@@ -57,6 +57,7 @@ from fairseq.tasks.translation import TranslationConfig, TranslationTask, load_l
 from omegaconf import II
 
 from hkd import adaptive, selective
+from hkd.student import best_validation
 from hkd.topk_store import TopkStore, load_model, model_topk, signature_of
 from hkd_fairseq.multilingual_dataset import MultilingualPairsDataset, attach_topk
 
@@ -136,21 +137,6 @@ def _unwrap(model):
     while hasattr(model, "module"):  # fairseq's distributed wrappers
         model = model.module
     return model
-
-
-def best_valid_bleu(curve: Path) -> float:
-    """A model's dev BLEU from its training curve (hkd.train's curve.jsonl): the best ``valid_bleu``,
-    that of checkpoint_best.pt (fairseq's --eval-bleu, the measure the selective switch uses)."""
-    scores = []
-    for number, line in enumerate(curve.read_text(encoding="utf-8").splitlines(), 1):
-        record = json.loads(line) if line.strip() else {}
-        if "valid_bleu" in record:
-            if not isinstance(record["valid_bleu"], (int, float)):
-                raise ValueError(f"{curve}:{number}: valid_bleu is not a number: {record['valid_bleu']!r}")
-            scores.append(float(record["valid_bleu"]))
-    if not scores:
-        raise ValueError(f"{curve}: no valid_bleu record (was the model trained with --eval-bleu?)")
-    return max(scores)
 
 
 def bleu_stats(hyps: list[str], refs: list[str], tokenize: str) -> np.ndarray:
@@ -388,7 +374,7 @@ class HKDMultilingualTask(TranslationTask):
             for lang in self.langs:
                 path = Path(spec.replace("{lang}", lang))
                 if path.suffix == ".jsonl":
-                    result[lang] = best_valid_bleu(path)
+                    result[lang] = float(best_validation(path)["valid_bleu"])
                 else:
                     result[lang] = number(json.loads(path.read_text(encoding="utf-8")), path)
             return result
