@@ -137,6 +137,33 @@ def copy_atomic(src: Path, dst: Path) -> None:
 RUN_PLACEHOLDER = "{run}"
 
 
+PATIENCE_ENV = "HKD_PATIENCE_STATE"
+
+
+def patience_state(records: list[dict], fairseq_args: list[str], resumed_after: int | None) -> dict | None:
+    """fairseq's early-stopping count (``--patience``) as it stood after epoch `resumed_after`, from the
+    run's curve: the best value of the ``--best-checkpoint-metric`` and the number of validations
+    since it. fairseq keeps this count in memory only, so a resumed run would otherwise start it from
+    zero and could train on where the uninterrupted run stopped. Counted over end-of-epoch validations
+    (mid-epoch ones, with --save-interval-updates, are not in the curve)."""
+    if resumed_after is None:
+        return None
+    metric = "loss"
+    if "--best-checkpoint-metric" in fairseq_args:
+        metric = fairseq_args[fairseq_args.index("--best-checkpoint-metric") + 1]
+    maximize = "--maximize-best-checkpoint-metric" in fairseq_args
+    best, runs = None, 0
+    for record in merge_curve(records):
+        value = record.get(f"valid_{metric}")
+        if record.get("tag") != "valid" or record["epoch"] > resumed_after or not isinstance(value, (int, float)):
+            continue
+        if best is None or (value > best if maximize else value < best):
+            best, runs = value, 0
+        else:
+            runs += 1
+    return None if best is None else {"metric": metric, "best": best, "num_runs": runs}
+
+
 def device_args(mixed_precision: bool = False) -> list[str]:
     """Where fairseq trains: every visible GPU (distributed data parallel when several; fp16 mixed
     precision when asked), else the CPU. Not part of the run's key: a run resumes on other hardware."""
@@ -176,6 +203,7 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
         log.info("starting %s from scratch", run_dir)
     else:
         log.info("resuming %s from %s (epoch %d finished)", run_dir, last, resumed_after)
+    patience = patience_state(read_jsonl(partial), fairseq_args, resumed_after)
     with open(partial, "a", encoding="utf-8") as f:
         f.write(json.dumps({"tag": "start", "resumed_after_epoch": resumed_after}) + "\n")
 
@@ -187,6 +215,10 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
     ]
     env = {**os.environ, "HKD_CURVE_FILE": str(partial), "OMP_NUM_THREADS": str(threads),
            "MKL_NUM_THREADS": str(threads), **(extra_env or {})}
+    if patience is not None:  # hkd_fairseq restores it: fairseq's early-stopping count is not in checkpoints
+        log.info("early stopping resumes with best %s = %g, %d validations without improvement",
+                 patience["metric"], patience["best"], patience["num_runs"])
+        env[PATIENCE_ENV] = json.dumps(patience)
     log.info("running: %s", " ".join(cmd))
     result = subprocess.run(cmd, env=env)
     if result.returncode != 0:

@@ -171,3 +171,21 @@ def test_task_refuses_stores_of_other_data(toy, tmp_path):
         task.load_dataset("train")
     with pytest.raises(FileNotFoundError, match="header"):
         setup_task(toy / "bin", "--kd-stores", tmp_path / "nowhere", "--selective-interval", "0").load_dataset("train")
+
+
+def test_resumed_run_keeps_its_early_stopping_count(toy, tmp_path):
+    """fairseq keeps --patience's count in memory only; hkd.train hands it to the plugin on a restart
+    (HKD_PATIENCE_STATE). With a best dev BLEU of 100 already seen and patience 1, the first
+    validation is not better, so training stops after epoch 1 of 3; without the state it runs all 3."""
+    def epochs(env_extra):
+        run = tmp_path / str(len(env_extra))
+        run.mkdir()
+        fairseq("fairseq_cli.train", toy / "bin" / "xa", "--task", "translation", "--source-lang", "xa",
+                "--target-lang", "en", *TINY_MODEL, "--eval-bleu", *DECODE, "--eval-bleu-remove-bpe", "sentencepiece",
+                "--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric", "--patience", "1",
+                "--max-epoch", "3", "--save-dir", run, "--log-format", "json",
+                env_extra={"HKD_CURVE_FILE": str(run / "curve.jsonl"), **env_extra})
+        return sorted(epoch for tag, epoch in curve(run / "curve.jsonl") if tag == "train")
+
+    assert epochs({"HKD_PATIENCE_STATE": json.dumps({"metric": "bleu", "best": 100.0, "num_runs": 0})}) == [1]
+    assert len(epochs({})) >= 2  # fairseq's own count: the first validation is the best so far

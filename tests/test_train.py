@@ -130,3 +130,17 @@ def test_run_placeholder_is_the_run_folder_and_state_does_not_leak_into_a_new_ru
     (first, first_state, existed), (second, second_state, existed_again) = seen
     assert first_state == first / "selective_state.json" and second_state == second / "selective_state.json"
     assert first != second and not first.exists() and not existed and not existed_again
+
+
+def test_patience_state_counts_validations_since_the_best():
+    """The early-stopping count after the epoch a run resumes from: best metric and validations since."""
+    curve = [{"tag": "start"}] + [{"tag": "valid", "epoch": e, "valid_bleu": b}
+                                  for e, b in [(1, 1.0), (2, 3.0), (3, 2.0), (4, 2.5), (5, 9.0)]]
+    args = ["--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric"]
+    assert train.patience_state(curve, args, 4) == {"metric": "bleu", "best": 3.0, "num_runs": 2}
+    assert train.patience_state(curve, args, 5)["num_runs"] == 0
+    assert train.patience_state(curve, args, None) is None  # a fresh start: fairseq's own zero
+    # loss (fairseq's default metric) is minimised; an epoch redone after a kill counts once (the latest)
+    losses = [{"tag": "valid", "epoch": 1, "valid_loss": 5.0}, {"tag": "valid", "epoch": 2, "valid_loss": 4.0},
+              {"tag": "valid", "epoch": 2, "valid_loss": 6.0}, {"tag": "valid", "epoch": 3, "valid_loss": 5.5}]
+    assert train.patience_state(losses, [], 3) == {"metric": "loss", "best": 5.0, "num_runs": 2}
