@@ -102,26 +102,26 @@ def assistant_args(langs: list[str], tgt: str, settings: dict, kd_lambda: float,
     return task + transformer_args(settings) + ["--criterion", "selective_kd", "--kd-lambda", str(kd_lambda)]
 
 
-def student_args(langs: list[str], tgt: str, settings: dict, sampling_temperature: float, stores: str,
-                 assistant_map: str, alpha_log: str, adaptive: dict) -> list[str]:
+def student_args(langs: list[str], tgt: str, student: dict, stores: str, assistant_map: str,
+                 assistant_bleu: str, alpha_log: str) -> list[str]:
     """The ultimate student: many-to-one over every pair, distilled by adaptive KD (Eq. 3-4) from the
     assistants' top-k stores (hkd_fairseq's hkd_multilingual task, adaptive_kd criterion), early-stopped
-    on dev BLEU. `adaptive` holds the criterion's settings (config ``student``: lambda1, lambda2_start,
-    lambda2_end, anneal_k, anneal_x0, alpha_temperature) and, for the weakest-assistant rule,
-    exclude_weakest_variance and assistant_bleu."""
+    on dev BLEU. `student` is the config's ``student`` section: the model's settings, the sampling
+    temperature, the criterion's lambda1, lambda2_start, lambda2_end, anneal_k, anneal_x0 and
+    alpha_temperature, and exclude_weakest_variance (the rule then reads `assistant_bleu`)."""
     task = ["--task", "hkd_multilingual", "--langs", ",".join(langs), "--target-lang", tgt,
-            "--sampling-temperature", str(sampling_temperature), "--assistant-stores", stores,
+            "--sampling-temperature", str(student.get("sampling_temperature", 5)), "--assistant-stores", stores,
             "--assistant-map", assistant_map, "--alpha-log", alpha_log]
-    if adaptive.get("exclude_weakest_variance") is not None:
-        task += ["--exclude-weakest-variance", str(adaptive["exclude_weakest_variance"]),
-                 "--assistant-bleu", adaptive["assistant_bleu"]]
+    if student.get("exclude_weakest_variance") is not None:
+        task += ["--exclude-weakest-variance", str(student["exclude_weakest_variance"]),
+                 "--assistant-bleu", assistant_bleu]
     criterion = ["--criterion", "adaptive_kd"]
     for key, flag in (("lambda1", "--kd-lambda1"), ("lambda2_start", "--kd-lambda2-start"),
                       ("lambda2_end", "--kd-lambda2-end"), ("anneal_k", "--kd-anneal-k"),
                       ("anneal_x0", "--kd-anneal-x0"), ("alpha_temperature", "--alpha-temperature")):
-        if adaptive.get(key) is not None:
-            criterion += [flag, str(adaptive[key])]
-    return task + transformer_args(settings) + criterion
+        if student.get(key) is not None:
+            criterion += [flag, str(student[key])]
+    return task + transformer_args(student["settings"]) + criterion
 
 
 def assistant_generate_args() -> list[str]:

@@ -231,12 +231,17 @@ class HKDMultilingualTask(TranslationTask):
             logger.info("hkd_multilingual %s: sentences per epoch (T=%g): %s", split, self.cfg.sampling_temperature,
                         counts)
 
+    def _target_file(self, lang: str, split: str) -> str:
+        """The prefix of a pair's binarized target side: what its stores say they are aligned to."""
+        tgt = self.cfg.target_lang
+        return str(pair_folder(self.root, lang) / f"{split}.{lang}-{tgt}.{tgt}")
+
     def _open_stores(self, pairs, split):
         stores = []
         for lang, pair in zip(self.langs, pairs):
             path = Path(self.cfg.kd_stores) / lang
             store = TopkStore(path)
-            where = str(pair_folder(self.root, lang) / f"{split}.{lang}-{self.cfg.target_lang}.{self.cfg.target_lang}")
+            where = self._target_file(lang, split)
             store.check_matches(signature_of(pair.tgt, where), self.tgt_dict)
             self._store_teachers[lang] = store.header.get("teacher_checkpoint")
             stores.append(store)
@@ -265,7 +270,7 @@ class HKDMultilingualTask(TranslationTask):
     def _open_assistant_stores(self, pairs, split):
         result = []
         for lang, pair in zip(self.langs, pairs):
-            where = str(pair_folder(self.root, lang) / f"{split}.{lang}-{self.cfg.target_lang}.{self.cfg.target_lang}")
+            where = self._target_file(lang, split)
             signature = signature_of(pair.tgt, where)
             stores = []
             for name in self.assistant_plan.assistants[lang]:

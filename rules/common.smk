@@ -242,19 +242,14 @@ def get_student_serves(wildcards):
 def get_student_args(wildcards):
     # of the wildcards only, so that Snakemake records it (see get_assistant_args)
     folder = "results/student/assistants"
-    settings = {
-        **STUDENT,
-        "assistant_bleu": f"{folder}/dev_bleu.json",
-    }
     args = fairseq_args.student_args(
         LANGS,
         TARGET,
-        STUDENT["settings"],
-        sampling_temperature=STUDENT.get("sampling_temperature", 5),
+        STUDENT,
         stores=f"{folder}/stores/{{type}}/{{cluster}}/{{lang}}",
         assistant_map=f"{folder}/map.json",
+        assistant_bleu=f"{folder}/dev_bleu.json",
         alpha_log="results/student/work/alpha.jsonl",
-        adaptive=settings,
     )
     return fairseq_args.quote(args)
 

@@ -6,30 +6,17 @@ the weakest-assistant rule acts in the task and that a store without reference l
 About 25 s on 2 cores."""
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 from hkd import topk_store as TS
 from hkd import train as hkd_train
-from toy_pairs import LANGS, TINY_MODEL, write_toy_data
+from toy_pairs import LANGS, TINY_MODEL, fairseq, finish, setup_task, write_toy_data
 
-ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = ROOT / "hkd_fairseq"
 ASSISTANTS = {"typeA/c1": ["xa", "xb"], "typeB/c2": ["xa"]}
 STORES = "stores/assistant/{type}/{cluster}/{lang}"
 pytestmark = pytest.mark.slow
-
-
-def start_fairseq_train(*args):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    cmd = [sys.executable, "-m", "fairseq_cli.train", *map(str, args), "--user-dir", str(PLUGIN)]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), cmd
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +25,12 @@ def toy(tmp_path_factory):
     data = write_toy_data(root / "bin")
     running = []
     for seed, (name, langs) in enumerate(ASSISTANTS.items(), start=1):
-        running.append(start_fairseq_train(
-            data, "--task", "hkd_multilingual", "--langs", ",".join(langs), "--criterion",
+        running.append(fairseq(
+            "fairseq_cli.train", data, "--task", "hkd_multilingual", "--langs", ",".join(langs), "--criterion",
             "label_smoothed_cross_entropy", "--label-smoothing", "0.1", *TINY_MODEL, "--seed", seed,
-            "--max-epoch", "1", "--save-dir", root / "assistants" / name))
+            "--max-epoch", "1", "--save-dir", root / "assistants" / name, wait=False))
     for proc, cmd in running:  # the two assistants in parallel
-        out, _ = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{out[-5000:]}"
+        finish(proc, cmd)
     for name, langs in ASSISTANTS.items():
         for lang in langs:
             out = root / STORES.replace("{type}/{cluster}", name).replace("{lang}", lang)
@@ -54,17 +40,6 @@ def toy(tmp_path_factory):
                             "--threads", "1", "--device", "cpu"]) == 0
     (root / "map.json").write_text(json.dumps({"xa": [["typeA", "c1"], ["typeB", "c2"]], "xb": ["typeA/c1"]}))
     return root
-
-
-def setup_task(data, *extra):
-    import hkd_fairseq  # noqa: F401  (registers the task)
-    from fairseq import options, tasks
-    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
-
-    parser = options.get_training_parser()
-    args = options.parse_args_and_arch(parser, [str(data), "--task", "hkd_multilingual", "--langs", ",".join(LANGS),
-                                                *TINY_MODEL, *map(str, extra)])
-    return tasks.setup_task(convert_namespace_to_omegaconf(args).task)
 
 
 def test_assistant_stores_line_up_with_the_task_batches(toy):

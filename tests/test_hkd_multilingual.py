@@ -5,23 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from toy_pairs import LANGS, SIZES, TINY_MODEL, write_toy_data
+from toy_pairs import LANGS, SIZES, TINY_MODEL, setup_task, write_toy_data
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     return write_toy_data(tmp_path_factory.mktemp("toy") / "bin")
-
-
-def setup_task(data, *extra, langs=",".join(LANGS)):
-    import hkd_fairseq  # noqa: F401  (registers the task)
-    from fairseq import options, tasks
-    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
-
-    parser = options.get_training_parser()
-    args = options.parse_args_and_arch(parser, [str(data), "--task", "hkd_multilingual", "--langs", langs,
-                                                *TINY_MODEL, *map(str, extra)])
-    return tasks.setup_task(convert_namespace_to_omegaconf(args).task)
 
 
 def test_train_epoch_is_upsampled_and_batched_per_language(data):

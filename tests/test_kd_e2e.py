@@ -4,9 +4,6 @@ and from online teachers; plus in-process checks that the stores, the online tea
 batches line up. About 30 s on 2 cores."""
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,27 +11,10 @@ import pytest
 import torch
 
 from hkd import topk_store as TS
-from toy_pairs import LANGS, SIZES, TINY_MODEL, write_toy_data
+from toy_pairs import LANGS, SIZES, TINY_MODEL, fairseq, finish, setup_task, write_toy_data
 
-ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = ROOT / "hkd_fairseq"
 DECODE = ["--eval-bleu-args", '{"beam":1,"max_len_a":1.2,"max_len_b":5}']
 pytestmark = pytest.mark.slow
-
-
-def fairseq(module: str, *args, env_extra=None, wait=True):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env_extra or {})}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    cmd = [sys.executable, "-m", module, *map(str, args), "--user-dir", str(PLUGIN)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return finish(proc, cmd) if wait else (proc, cmd)
-
-
-def finish(proc, cmd):
-    out, _ = proc.communicate(timeout=300)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-5000:]}")
-    return out
 
 
 def curve(path: Path) -> dict:
@@ -62,17 +42,6 @@ def toy(tmp_path_factory):
                         "--src-lang", lang, "--tgt-lang", "en", "--k", "4", "--out", str(root / "stores" / lang),
                         "--ref-lprobs", "--max-tokens", "200", "--threads", "1", "--device", "cpu"]) == 0
     return root
-
-
-def setup_task(data, *extra):
-    import hkd_fairseq  # noqa: F401  (registers the task)
-    from fairseq import options, tasks
-    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
-
-    parser = options.get_training_parser()
-    args = options.parse_args_and_arch(parser, [str(data), "--task", "hkd_multilingual", "--langs", ",".join(LANGS),
-                                                *TINY_MODEL, *map(str, extra)])
-    return tasks.setup_task(convert_namespace_to_omegaconf(args).task)
 
 
 def test_store_holds_the_teachers_predictions(toy):

@@ -84,10 +84,11 @@ def test_student_args_parse_in_fairseq_with_the_config_settings():
     import hkd_fairseq  # noqa: F401  (registers the task and criteria)
     from fairseq import options
 
-    settings = {"lambda1": 0.5, "lambda2_start": 0.5, "lambda2_end": 3.0, "anneal_k": 0.02, "anneal_x0": 400,
-                "alpha_temperature": 2.0, "exclude_weakest_variance": None, "assistant_bleu": "bleu.json"}
-    args = fairseq_args.student_args(["na", "nb"], "en", {"embed_dim": 32}, 5, "S/{type}/{cluster}/{lang}",
-                                     "map.json", "alpha.jsonl", settings)
+    student = {"settings": {"embed_dim": 32}, "sampling_temperature": 5, "lambda1": 0.5, "lambda2_start": 0.5,
+               "lambda2_end": 3.0, "anneal_k": 0.02, "anneal_x0": 400, "alpha_temperature": 2.0,
+               "exclude_weakest_variance": None}
+    args = fairseq_args.student_args(["na", "nb"], "en", student, "S/{type}/{cluster}/{lang}", "map.json",
+                                     "bleu.json", "alpha.jsonl")
     assert "--exclude-weakest-variance" not in args and "--assistant-bleu" not in args
     parsed = options.parse_args_and_arch(options.get_training_parser(), ["data", *args])
     assert (parsed.task, parsed.criterion, parsed.langs) == ("hkd_multilingual", "adaptive_kd", "na,nb")
@@ -95,8 +96,8 @@ def test_student_args_parse_in_fairseq_with_the_config_settings():
     assert (parsed.kd_anneal_k, parsed.kd_anneal_x0, parsed.alpha_temperature) == (0.02, 400, 2.0)
     assert parsed.assistant_stores == "S/{type}/{cluster}/{lang}" and parsed.alpha_log == "alpha.jsonl"
     assert parsed.best_checkpoint_metric == "bleu" and parsed.eval_bleu  # early stopping on dev BLEU
-    args = fairseq_args.student_args(["na"], "en", {}, 5, "S/{type}/{cluster}/{lang}", "map.json", "a.jsonl",
-                                     {**settings, "exclude_weakest_variance": 5})
+    args = fairseq_args.student_args(["na"], "en", {**student, "settings": {}, "exclude_weakest_variance": 5},
+                                     "S/{type}/{cluster}/{lang}", "map.json", "bleu.json", "a.jsonl")
     parsed = options.parse_args_and_arch(options.get_training_parser(), ["data", *args])
     assert parsed.exclude_weakest_variance == 5 and parsed.assistant_bleu == "bleu.json"
 

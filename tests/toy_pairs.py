@@ -4,12 +4,21 @@ Each toy language is a word-for-word cipher of a small English vocabulary (langu
 word order, xb keeps it), so a 1-epoch teacher learns a little. The layout is the workflow's:
 ROOT/<lang>/{train,valid,test}.<lang>-en.{<lang>,en}.{bin,idx} and dict.{<lang>,en}.txt, one shared
 dictionary with the language tokens __xx__.
+
+Also the helpers the KD tests share: ``setup_task`` (the hkd_multilingual task in-process) and
+``fairseq`` / ``finish`` (a fairseq command line in a child process, with the plugin).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = ROOT / "hkd_fairseq"
 
 ENGLISH = ["the", "cat", "dog", "sees", "eats", "a", "big", "small", "fish", "bird", "runs", "home"]
 SIZES = {"train": {"xa": 90, "xb": 30}, "valid": {"xa": 6, "xb": 6}, "test": {"xa": 5, "xb": 5}}
@@ -71,3 +80,32 @@ def write_toy_data(root: Path, seed: int = 1, sizes: dict | None = None) -> Path
             binarize(folder / f"{split}.{lang}-en.{lang}", [s for s, _ in pairs], d)
             binarize(folder / f"{split}.{lang}-en.en", [e for _, e in pairs], d)
     return root
+
+
+def setup_task(data, *extra, langs: str = ",".join(LANGS)):
+    """The hkd_multilingual task over `data`, set up in this process from fairseq-train arguments."""
+    import hkd_fairseq  # noqa: F401  (registers the task)
+    from fairseq import options, tasks
+    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+
+    parser = options.get_training_parser()
+    args = options.parse_args_and_arch(parser, [str(data), "--task", "hkd_multilingual", "--langs", langs,
+                                                *TINY_MODEL, *map(str, extra)])
+    return tasks.setup_task(convert_namespace_to_omegaconf(args).task)
+
+
+def fairseq(module: str, *args, env_extra=None, wait=True):
+    """`python -m module args --user-dir hkd_fairseq` on one thread: its output, or (process, command)
+    to `finish` later when `wait` is false (to run several at once)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env_extra or {})}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    cmd = [sys.executable, "-m", module, *map(str, args), "--user-dir", str(PLUGIN)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return finish(proc, cmd) if wait else (proc, cmd)
+
+
+def finish(proc, cmd):
+    out, _ = proc.communicate(timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-5000:]}")
+    return out
