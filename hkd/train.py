@@ -14,9 +14,17 @@ student) is trained through this wrapper:
   (folders of earlier settings are removed, and said so in the log). ``{run}`` in an argument stands
   for that folder: state a run keeps beside its checkpoints (the selective KD flags) resumes with
   them and is never seen by a run started afresh.
-- The declared outputs appear only when training has finished: the best checkpoint (by the run's
-  ``--best-checkpoint-metric``), and the training curve as JSON lines (one record per epoch and tag,
-  train or valid, plus one ``start`` record per (re)start saying which epoch it resumed after).
+- The declared outputs appear only when training has finished, and all of them are made from the
+  run's folder then, whatever point the job resumed from: the best checkpoint (by the run's
+  ``--best-checkpoint-metric``), the training curve as JSON lines (one record per epoch and tag,
+  train or valid, plus one ``start`` record per (re)start that trained, saying which epoch it resumed
+  after), and every ``--publish NAME=PATH``: a file the plugin keeps in the run's folder
+  (``{run}/NAME`` in its arguments: the selective KD flags, the student's weights), copied to PATH.
+  Nothing declared is written while training, so a job killed after its last epoch and before
+  Snakemake saw it end (which then removes its outputs) gets all of them back on the rerun.
+- A run with nothing left to train (its last checkpoint is at ``--max-epoch``, or its early-stopping
+  count has reached ``--patience``) does not start fairseq again: it only publishes. (fairseq would
+  train one more epoch of a run that stopped early: it checks the count only after an epoch.)
 - fairseq runs in a child process with the hkd plugin (``--user-dir hkd_fairseq``), on the CPU when no
   GPU is visible, else on every visible GPU (fairseq's distributed data parallel when there are
   several).
@@ -32,11 +40,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import hkd_fairseq
-from hkd.fileio import write_atomic_text
+from hkd.fileio import copy_atomic, remove_stale_temporaries, write_atomic_text
 
 log = logging.getLogger("hkd.train")
 
@@ -124,14 +131,6 @@ def read_jsonl(path: Path) -> list[dict]:
     return records
 
 
-def copy_atomic(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
-    os.close(fd)
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
 # in a fairseq argument, the run's folder: state kept beside the checkpoints (the selective KD flags)
 # resumes with them, and a run started afresh (other settings, other data) does not see it
 RUN_PLACEHOLDER = "{run}"
@@ -164,6 +163,62 @@ def patience_state(records: list[dict], fairseq_args: list[str], resumed_after: 
     return None if best is None else {"metric": metric, "best": best, "num_runs": runs}
 
 
+def option(fairseq_args: list[str], name: str, default: str | None = None) -> str | None:
+    """The value of a fairseq option (its last occurrence, as argparse takes it), else `default`."""
+    for i in range(len(fairseq_args) - 1, -1, -1):
+        if fairseq_args[i] == name and i + 1 < len(fairseq_args):
+            return fairseq_args[i + 1]
+        if fairseq_args[i].startswith(name + "="):
+            return fairseq_args[i].split("=", 1)[1]
+    return default
+
+
+def nothing_left(fairseq_args: list[str], resumed_after: int | None, patience: dict | None) -> str | None:
+    """Why a run resumed after epoch `resumed_after` has nothing left to train, or None when it has:
+    fairseq's two ends of training, --max-epoch (0: none) and --patience (its early-stopping count,
+    `patience_state`, has reached it). fairseq-train itself would train one more epoch of a run that
+    stopped early (it looks at the count only after validating an epoch)."""
+    if resumed_after is None:
+        return None
+    max_epoch = int(option(fairseq_args, "--max-epoch", "0"))
+    if max_epoch > 0 and resumed_after >= max_epoch:
+        return f"epoch {resumed_after} of --max-epoch {max_epoch} is done"
+    limit = int(option(fairseq_args, "--patience", "-1"))
+    if limit > 0 and patience is not None and patience["num_runs"] >= limit:
+        return (f"it stopped early: {patience['num_runs']} validations without a better {patience['metric']} "
+                f"(--patience {limit})")
+    return None
+
+
+def parse_publish(specs: list[str]) -> list[tuple[str, Path]]:
+    """``NAME=PATH`` -> (NAME, PATH): a file of the run's folder (``{run}/NAME`` in the fairseq
+    arguments) and the declared output it becomes."""
+    pairs = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise ValueError(f"--publish {spec!r}: expected NAME=PATH, NAME a file in the run's folder "
+                             f"(e.g. selective.jsonl=results/assistants/all/all/selective.jsonl)")
+        pairs.append((name, Path(path)))
+    return pairs
+
+
+def publish(run_dir: Path, checkpoint: Path, curve: Path, records: list[dict],
+            outputs: list[tuple[str, Path]]) -> None:
+    """Every declared output, from the run's folder, each written atomically; the best checkpoint last."""
+    best = run_dir / "checkpoint_best.pt"
+    missing = [str(p) for p in [best, *(run_dir / name for name, _ in outputs)] if not p.is_file()]
+    if missing:
+        raise RuntimeError(f"fairseq-train finished without writing {', '.join(missing)}")
+    for name, path in outputs:
+        remove_stale_temporaries(path)
+        copy_atomic(run_dir / name, path)
+    remove_stale_temporaries(curve)
+    write_atomic_text(curve, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    remove_stale_temporaries(checkpoint)
+    copy_atomic(best, checkpoint)
+
+
 def device_args(mixed_precision: bool = False) -> list[str]:
     """Where fairseq trains: every visible GPU (distributed data parallel when several; fp16 mixed
     precision when asked), else the CPU. Not part of the run's key: a run resumes on other hardware."""
@@ -176,7 +231,7 @@ def device_args(mixed_precision: bool = False) -> list[str]:
 
 def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_args: list[str],
           threads: int = 1, depends: list[Path] | None = None, extra_env: dict[str, str] | None = None,
-          mixed_precision: bool = False) -> None:
+          mixed_precision: bool = False, outputs: list[tuple[str, Path]] | None = None) -> None:
     key = run_key(fairseq_args, data, fingerprint(depends or []))
     run_dir = work_dir / f"run-{key}"
     if work_dir.is_dir():
@@ -196,7 +251,7 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
         last.unlink()
         best = run_dir / "checkpoint_best.pt"
         if best.is_file():
-            shutil.copyfile(best, last)
+            copy_atomic(best, last)
             log.warning("resuming from a copy of %s instead", best)
         resumed_after = checkpoint_epoch(last)
     if resumed_after is None:
@@ -204,9 +259,24 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
     else:
         log.info("resuming %s from %s (epoch %d finished)", run_dir, last, resumed_after)
     patience = patience_state(read_jsonl(partial), fairseq_args, resumed_after)
+    done = nothing_left(fairseq_args, resumed_after, patience)
+    if done:
+        log.info("nothing left to train (%s): publishing the outputs", done)
+    else:
+        run_fairseq(data, run_dir, partial, fairseq_args, resumed_after, patience, threads, extra_env,
+                    mixed_precision)
+    records = merge_curve(read_jsonl(partial))
+    publish(run_dir, checkpoint, curve, records, outputs or [])
+    epochs = [r["epoch"] for r in records if r.get("tag") == "train"]
+    log.info("done: %s (%d epochs), curve %s%s", checkpoint, len(epochs), curve,
+             "".join(f", {path}" for _, path in outputs or []))
+
+
+def run_fairseq(data: Path, run_dir: Path, partial: Path, fairseq_args: list[str], resumed_after: int | None,
+                patience: dict | None, threads: int, extra_env: dict[str, str] | None,
+                mixed_precision: bool) -> None:
     with open(partial, "a", encoding="utf-8") as f:
         f.write(json.dumps({"tag": "start", "resumed_after_epoch": resumed_after}) + "\n")
-
     cmd = [
         sys.executable, "-m", "fairseq_cli.train", str(data),
         "--user-dir", str(PLUGIN_DIR), "--save-dir", str(run_dir),
@@ -223,15 +293,7 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
     result = subprocess.run(cmd, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"fairseq-train failed with exit code {result.returncode}; "
-                           f"rerun the job to resume from {last}")
-    best = run_dir / "checkpoint_best.pt"
-    if not best.is_file():
-        raise RuntimeError(f"fairseq-train finished without writing {best}")
-    records = merge_curve(read_jsonl(partial))
-    copy_atomic(best, checkpoint)
-    write_atomic_text(curve, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-    epochs = [r["epoch"] for r in records if r.get("tag") == "train"]
-    log.info("done: %s (%d epochs), curve %s", checkpoint, len(epochs), curve)
+                           f"rerun the job to resume from {run_dir / 'checkpoint_last.pt'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,12 +307,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="files or folders the run is trained on (data, stores, teachers): when they "
                              "change, the run starts afresh instead of resuming")
     parser.add_argument("--mixed-precision", action="store_true", help="fp16 when training on a GPU")
+    parser.add_argument("--publish", action="append", default=[], metavar="NAME=PATH",
+                        help="a file the run writes in its folder ({run}/NAME in the fairseq arguments), "
+                             "copied to the declared output PATH at the end (repeatable)")
     parser.add_argument("fairseq_args", nargs=argparse.REMAINDER, help="-- then the fairseq-train arguments")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     fairseq_args = args.fairseq_args[1:] if args.fairseq_args[:1] == ["--"] else args.fairseq_args
     train(args.data, args.work_dir, args.checkpoint, args.curve, fairseq_args, args.threads, args.depends,
-          mixed_precision=args.mixed_precision)
+          mixed_precision=args.mixed_precision, outputs=parse_publish(args.publish))
     return 0
 
 

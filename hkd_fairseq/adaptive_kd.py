@@ -2,7 +2,7 @@
 a thin adapter over hkd.adaptive (where the maths, the defaults and their tests are).
 
     --task hkd_multilingual --assistant-stores 'results/stores/assistant/{type}/{cluster}/{lang}' \
-        --assistant-map results/student/assistants.json --alpha-log WORK/alpha.jsonl \
+        --assistant-map results/student/assistants.json --alpha-log RUN/alpha.jsonl \
         --criterion adaptive_kd --label-smoothing 0.1 --kd-lambda1 0.5 --kd-lambda2-start 0.5 \
         --kd-lambda2-end 3 --kd-anneal-k 0.0025 --kd-anneal-x0 2500 [--alpha-temperature 1]
 

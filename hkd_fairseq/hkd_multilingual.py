@@ -35,8 +35,10 @@ knowledge distillation from per-language teachers (HKD phase 1; Algorithm 1).
   BLEU when the variance of its assistants' dev BLEU is above V (``--assistant-bleu``: JSON
   ``{lang: {"type/cluster": bleu}}`` or a {type}/{cluster}/{lang} pattern of JSON files with a "bleu"
   key). ``--alpha-log FILE``: the weights per epoch and language as JSON lines (rank 0; written at
-  every validation and epoch start; a resumed run keeps the records of the epochs before it). Keep it
-  out of the declared outputs while training (e.g. in the run's work folder) and copy it at the end.
+  every validation and epoch start; a resumed run keeps the records of the epochs before it). Like the
+  selective log, keep it in the run's folder (``{run}/alpha.jsonl``) and let hkd.train ``--publish`` it
+  when the job ends: a declared output written while training is lost when a job killed after its
+  last epoch is rerun.
 - Evaluation of a trained assistant on one language: ``fairseq-generate DATA --task hkd_multilingual
   --langs kk --gen-subset test ...`` (ids are line numbers); ``--source-lang kk`` alone also works.
 """

@@ -60,6 +60,7 @@ rule train_assistant:
     shell:
         "python -m hkd.train --data {params.data} --work-dir {params.work}"
         " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"
+        " --publish selective.jsonl={output.flags}"
         " --depends {input.data} {input.stores} {input.teachers} {input.teacher_curves}"
         " -- {params.fairseq} > {log} 2>&1"
 

@@ -181,7 +181,6 @@ def get_assistant_inputs(wildcards):
 def get_assistant_args(wildcards):
     # a function of the wildcards only: Snakemake records such params, and reruns the job when they
     # change (it records no params that are functions of input or output)
-    folder = f"results/assistants/{wildcards.ctype}/{wildcards.cluster}"
     args = fairseq_args.assistant_args(
         members(wildcards),
         TARGET,
@@ -191,8 +190,9 @@ def get_assistant_args(wildcards):
         stores="results/stores/teacher",
         selective_interval=ASSISTANT.get("selective_interval", 1),
         selective_tau=ASSISTANT.get("selective_tau", 1.0),
-        state="{run}/selective_state.json",  # hkd.train: in the run's folder
-        flags_log=f"{folder}/selective.jsonl",
+        # hkd.train: in the run's folder; the flags log is published as a declared output at the end
+        state="{run}/selective_state.json",
+        flags_log="{run}/selective.jsonl",
         # the teachers' dev BLEU (best valid_bleu of their curves): measured once, when they trained
         teacher_bleu="results/teachers/{lang}/curve.jsonl",
     )
@@ -249,7 +249,7 @@ def get_student_args(wildcards):
         stores=f"{folder}/stores/{{type}}/{{cluster}}/{{lang}}",
         assistant_map=f"{folder}/map.json",
         assistant_bleu=f"{folder}/dev_bleu.json",
-        alpha_log="results/student/work/alpha.jsonl",
+        alpha_log="{run}/alpha.jsonl",  # hkd.train publishes it as a declared output at the end
     )
     return fairseq_args.quote(args)
 

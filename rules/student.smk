@@ -84,10 +84,10 @@ rule train_student:
     shell:
         "python -m hkd.train --data {params.data} --work-dir {params.work}"
         " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads} {params.mixed}"
+        " --publish alpha.jsonl={output.alpha}"
         " --depends {input.data} {input.stores} {input.assistants}/map.json"
         " {input.assistants}/dev_bleu.json"
         " -- {params.fairseq} > {log} 2>&1"
-        " && cp {params.work}/alpha.jsonl {output.alpha}"
 
 
 rule evaluate_student:

@@ -145,3 +145,69 @@ def test_patience_state_counts_validations_since_the_best():
     losses = [{"tag": "valid", "epoch": 1, "valid_loss": 5.0}, {"tag": "valid", "epoch": 2, "valid_loss": 4.0},
               {"tag": "valid", "epoch": 2, "valid_loss": 6.0}, {"tag": "valid", "epoch": 3, "valid_loss": 5.5}]
     assert train.patience_state(losses, [], 3) == {"metric": "loss", "best": 5.0, "num_runs": 2}
+
+
+def test_nothing_left_to_train_at_the_last_epoch_or_when_patience_ran_out():
+    args = ["--max-epoch", "4", "--patience", "2"]
+    assert train.nothing_left(args, None, None) is None  # a fresh start
+    assert train.nothing_left(args, 3, {"metric": "bleu", "best": 1.0, "num_runs": 1}) is None
+    assert "max-epoch 4" in train.nothing_left(args, 4, None)
+    assert "stopped early" in train.nothing_left(args, 3, {"metric": "bleu", "best": 1.0, "num_runs": 2})
+    assert train.nothing_left(["--max-epoch", "0", "--patience", "-1"], 50, {"num_runs": 9, "metric": "x"}) is None
+    assert train.option(["--max-epoch", "2", "--max-epoch=5"], "--max-epoch") == "5"  # the last one counts
+
+
+def test_publish_names_a_file_of_the_run_folder():
+    assert train.parse_publish(["selective.jsonl=out/a/selective.jsonl"]) == [
+        ("selective.jsonl", Path("out/a/selective.jsonl"))]
+    for bad in ("selective.jsonl", "=out", "../x=out", "/abs=out"):
+        with pytest.raises(ValueError, match="NAME=PATH"):
+            train.parse_publish([bad])
+
+
+def finished_run(tmp_path, fairseq_args, epochs=2):
+    """A run folder as a job killed right after its last epoch leaves it: checkpoints, the partial curve
+    and the plugin's log, but none of the declared outputs."""
+    run_dir = tmp_path / "work" / f"run-{train.run_key(fairseq_args, tmp_path / 'data')}"
+    run_dir.mkdir(parents=True)
+    state = {"extra_state": {"train_iterator": {"epoch": epochs + 1, "iterations_in_epoch": 0}}}
+    torch.save(state, run_dir / "checkpoint_last.pt")
+    torch.save(state, run_dir / "checkpoint_best.pt")
+    records = [{"tag": "start", "resumed_after_epoch": None}]
+    for epoch in range(1, epochs + 1):
+        records += [{"tag": "train", "epoch": epoch, "train_loss": 5.0 - epoch},
+                    {"tag": "valid", "epoch": epoch, "valid_bleu": 1.0}]
+    (run_dir / "curve.partial.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (run_dir / "selective.jsonl").write_text('{"epoch": 1, "lang": "xa", "kd": true}\n')
+    return run_dir
+
+
+@pytest.mark.parametrize("fairseq_args", [
+    ["--max-epoch", "2", "--selective-log", "{run}/selective.jsonl"],  # trained to its last epoch
+    ["--max-epoch", "9", "--patience", "1", "--best-checkpoint-metric", "bleu",
+     "--maximize-best-checkpoint-metric", "--selective-log", "{run}/selective.jsonl"],  # stopped early
+])
+def test_a_run_with_nothing_left_to_train_publishes_every_output_without_fairseq(tmp_path, monkeypatch,
+                                                                                 fairseq_args):
+    """Killed after its last epoch, before Snakemake saw the job end (which then removes the declared
+    outputs): the rerun publishes all of them from the run's folder and trains nothing (fairseq would
+    train one more epoch of a run that stopped early)."""
+    run_dir = finished_run(tmp_path, fairseq_args)
+    monkeypatch.setattr(train.subprocess, "run", lambda *a, **k: pytest.fail("fairseq started again"))
+    out = tmp_path / "out"
+    (out / ".checkpoint_best.pt.abc.tmp").parent.mkdir()
+    (out / ".checkpoint_best.pt.abc.tmp").write_bytes(b"left by a killed copy")
+    train.train(tmp_path / "data", tmp_path / "work", out / "checkpoint_best.pt", out / "curve.jsonl",
+                fairseq_args, outputs=[("selective.jsonl", out / "selective.jsonl")])
+    assert (out / "checkpoint_best.pt").read_bytes() == (run_dir / "checkpoint_best.pt").read_bytes()
+    assert (out / "selective.jsonl").read_text() == (run_dir / "selective.jsonl").read_text()
+    curve = [json.loads(line) for line in (out / "curve.jsonl").open()]
+    assert [r["tag"] for r in curve] == ["start", "train", "valid", "train", "valid"]  # no new start record
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint_best.pt", "curve.jsonl", "selective.jsonl"]
+
+
+def test_a_published_file_the_run_never_wrote_is_an_error(tmp_path, monkeypatch):
+    finished_run(tmp_path, ["--max-epoch", "2"])
+    with pytest.raises(RuntimeError, match="alpha.jsonl"):
+        train.train(tmp_path / "data", tmp_path / "work", tmp_path / "c.pt", tmp_path / "c.jsonl",
+                    ["--max-epoch", "2"], outputs=[("alpha.jsonl", tmp_path / "alpha.jsonl")])
