@@ -63,10 +63,11 @@ from hkd.clusters import (
     NAME,
     ClustersError,
     canonical,
+    format_clusters,
     labels_of,
-    load_clusters,
     parse_allow_missing,
     parse_clusters,
+    validate,
     write_clusters,
 )
 from hkd.typology import VectorsError, format_value, read_vectors, select, write_atomic, write_vectors
@@ -288,14 +289,16 @@ def run_combine(args) -> int:
             if type_name in merged:
                 raise ClustersError(f"{path}: type {type_name!r} also comes from an earlier input")
             merged[type_name] = type_clusters
-    write_clusters(
-        args.out_clusters, merged, args.langs, "language clusters of every type; written by hkd.clustering combine"
-    )
-    merged = load_clusters(args.out_clusters, args.langs, parse_allow_missing(args.allow_missing))
-    rows = ["\t".join(["lang", *merged])]
+    header = "language clusters of every type; written by hkd.clustering combine"
+    text = format_clusters(merged, args.langs, header)
+    parsed, lines = parse_clusters(text, str(args.out_clusters))  # as the file will read back
+    validate(parsed, args.langs, parse_allow_missing(args.allow_missing), where=str(args.out_clusters), lines=lines)
+    rows = ["\t".join(["lang", *parsed])]
     for lang in args.langs:
-        rows.append("\t".join([lang, *(labels_of(t).get(lang, "") for t in merged.values())]))
+        rows.append("\t".join([lang, *(labels_of(t).get(lang, "") for t in parsed.values())]))
     write_atomic(args.out_membership, "\n".join(rows) + "\n")
+    # the checkpoint's file last: Snakemake builds the assistants' jobs from it once it exists
+    write_clusters(args.out_clusters, merged, args.langs, header)
     log.info(
         "combined %d types, M = %d clusters, into %s", len(merged), sum(map(len, merged.values())), args.out_clusters
     )

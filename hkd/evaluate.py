@@ -13,6 +13,8 @@ fairseq-generate decodes with beam search and removes the BPE (sentencepiece); t
 scored against the *raw* reference text, so the score does not depend on the BPE model. The default
 tokenizer is ``none``, as in the paper (the TED corpus is already tokenised); the sacreBLEU signature
 is saved with the score. Every test sentence must come back translated: a count mismatch is an error.
+The outputs are written when every language is scored (hypotheses, then scores; each atomically), so a
+killed evaluation leaves no score file at all.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ def generate(data: Path, checkpoint: Path, src: str, tgt: str, beam: int, batch_
         return parse_generate_output(Path(tmp) / f"generate-{subset}.txt")
 
 
-def evaluate_one(args, src: str, reference: Path, out_json: Path, out_hyp: Path, extra: list[str]) -> dict:
+def evaluate_one(args, src: str, reference: Path, extra: list[str]) -> tuple[list[str], dict]:
+    """One language: its hypotheses, and its score record."""
     refs = reference.read_text(encoding="utf-8").splitlines()
     limits = ["--max-len-a", str(args.max_len_a), "--max-len-b", str(args.max_len_b)]
     by_id = generate(args.data, args.checkpoint, src, args.tgt_lang, args.beam, args.batch_size, args.subset,
@@ -84,10 +87,17 @@ def evaluate_one(args, src: str, reference: Path, out_json: Path, out_hyp: Path,
     hyps = [by_id[i] for i in range(len(refs))]
     result = {"lang": src, "system": args.system, "checkpoint": str(args.checkpoint),
               "beam": args.beam, "max_len": [args.max_len_a, args.max_len_b], **score(hyps, refs, args.tokenize)}
-    write_atomic_text(out_hyp, "".join(h + "\n" for h in hyps))
-    write_atomic_text(out_json, json.dumps(result, indent=1, sort_keys=True) + "\n")
     log.info("%s %s: BLEU %.2f (%s)", args.system, src, result["bleu"], result["signature"])
-    return result
+    return hyps, result
+
+
+def write_results(results: list[tuple[list[str], dict]], out_jsons: list[Path], out_hyps: list[Path]) -> None:
+    """Every language's outputs, once all are scored: the hypotheses, then the scores (what the tables
+    read) last, each file atomically."""
+    for (hyps, _), out_hyp in zip(results, out_hyps):
+        write_atomic_text(out_hyp, "".join(h + "\n" for h in hyps))
+    for (_, result), out_json in zip(results, out_jsons):
+        write_atomic_text(out_json, json.dumps(result, indent=1, sort_keys=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    for src, ref, out_json, out_hyp in zip(args.src_langs, args.references, args.out_jsons, args.out_hyps):
-        evaluate_one(args, src, ref, out_json, out_hyp, [a.replace("{lang}", src) for a in extra])
+    results = [evaluate_one(args, src, ref, [a.replace("{lang}", src) for a in extra])
+               for src, ref in zip(args.src_langs, args.references)]
+    write_results(results, args.out_jsons, args.out_hyps)
     return 0
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 from pathlib import Path
+
+from hkd.fileio import copy_atomic, remove_stale_temporaries
 
 log = logging.getLogger("hkd.multidata")
 
@@ -33,9 +34,10 @@ def link_pairs(pairs: list[Path], out: Path) -> list[Path]:
                 if src.name in seen and seen[src.name].read_bytes() != src.read_bytes():
                     raise ValueError(f"{src} differs from {seen[src.name]}: the pairs do not share one dictionary")
                 seen[src.name] = src
-            if dst.exists() or dst.is_symlink():
+            if dst.is_symlink():  # a link of an older layout: replace it, not its target
                 dst.unlink()
-            shutil.copyfile(src, dst)
+            remove_stale_temporaries(dst)
+            copy_atomic(src, dst)  # a kill between two copies never leaves a file cut short
             written.append(dst)
     log.info("%s: %d files from %d pairs", out, len(written), len(pairs))
     return written

@@ -276,15 +276,27 @@ def ids_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16) if vocab_size <= 65536 else np.dtype(np.int32)
 
 
+def remove_partial_stores(out: Path) -> int:
+    """Remove the temporary folders that killed dumps of the store `out` left beside it (a store is
+    as large as its data's target tokens times 2k+ bytes: one left behind per preemption fills a disk)."""
+    stale = sorted(p for p in Path(out).parent.glob(f".{Path(out).name}.partial-*") if p.is_dir())
+    for folder in stale:
+        log.info("removing %s: a dump of %s killed before it finished", folder, out)
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(stale)
+
+
 class StoreWriter:
     """Fills a store in a temporary folder next to `out`; `finish` writes the header and renames it
-    into place (replacing an older store). Rows may be written in any order, each sentence once."""
+    into place (replacing an older store). Rows may be written in any order, each sentence once.
+    The partial folders of earlier, killed writers of `out` are removed first."""
 
     def __init__(self, out: Path, sizes: np.ndarray, k: int, vocab_size: int, ref_lprobs: bool = False):
         from numpy.lib.format import open_memmap
 
         self.out = Path(out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        remove_partial_stores(self.out)
         self.tmp = Path(tempfile.mkdtemp(dir=self.out.parent, prefix=f".{self.out.name}.partial-"))
         os.chmod(self.tmp, 0o755)  # mkdtemp makes it private; the store is an ordinary output folder
         sizes = np.asarray(sizes, dtype=np.int64)

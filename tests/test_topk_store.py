@@ -1,6 +1,7 @@
 """Tests of hkd.topk_store without a model: the format, lookups, atomic writing and alignment refusal."""
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,3 +145,45 @@ def test_finish_replaces_an_old_store_and_checks_shapes(data, tmp_path):
     (tmp_path / "store" / "header.json").write_text(json.dumps(header))
     with pytest.raises(ValueError, match="shape"):
         TS.TopkStore(tmp_path / "store")
+
+
+KILLED_WRITER = """
+import sys, time
+import numpy as np
+from hkd import topk_store as TS
+writer = TS.StoreWriter(sys.argv[1], [2, 3], k=2, vocab_size=10)
+writer.write(0, np.ones((2, 2)), np.ones((2, 2)))
+print(writer.tmp, flush=True)
+time.sleep(600)  # killed here, half-way through the store
+"""
+
+
+def test_a_store_killed_mid_write_is_redone_and_leaves_no_partial_folder(tmp_path):
+    """kill -9 in the middle of writing a store (the old store of a previous run still in place): the
+    old store stays whole, and the rerun replaces it and removes the killed writer's partial folder
+    (a store is the size of its data's target tokens times 2k+ bytes: one per preemption fills a disk)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "stores" / "xa"
+    sig = TS.DataSignature("toy", 2, 5, "a", "b")
+    old = TS.StoreWriter(out, [2, 3], k=2, vocab_size=10)
+    old.write(0, np.zeros((2, 2)), np.zeros((2, 2)))
+    old.write(1, np.zeros((3, 2)), np.zeros((3, 2)))
+    old.finish(sig)
+    root = Path(TS.__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(out)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    partial = Path(proc.stdout.readline().strip())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert partial.is_dir() and partial.parent == out.parent  # what the kill left
+    assert TS.TopkStore(out).lookup([0])[0].max() == 0  # the old store, whole
+    writer = TS.StoreWriter(out, [2, 3], k=2, vocab_size=10)  # the rerun
+    writer.write(1, np.full((3, 2), 2), np.full((3, 2), 0.5))
+    writer.write(0, np.full((2, 2), 2), np.full((2, 2), 0.5))
+    writer.finish(sig)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["xa"]  # no partial folder left beside it
+    assert all(TS.TopkStore(out).lookup([s])[0].min() == 2 for s in (0, 1))  # the new one
