@@ -1,12 +1,13 @@
 # The two commands of the README. Each installs what it needs into .venv on first use.
 #   make demo   the whole HKD DAG on the embedded demo corpus (CPU)
 #   make test   the test suite (what CI runs)
+#   make kill-campaign   the tiny workflow killed at KILLS random moments, rerun each time (README)
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test install lint clean-demo
+.PHONY: demo test install lint clean-demo kill-campaign
 
 install:
 	bash tools/install.sh
@@ -17,6 +18,11 @@ demo: install
 
 test: install
 	bash tools/run-tests.sh
+
+KILLS ?= 20
+SEED ?= 1
+kill-campaign: install
+	python tests/kill_campaign.py --kills $(KILLS) --seed $(SEED)
 
 lint: install
 	snakemake --lint
