@@ -119,20 +119,21 @@ class Watcher:
         return rule in self.pending or (rule in AFTER_CHECKPOINT and CHECKPOINT_RULE in self.pending)
 
 
-def job_seconds(log_lines: list[str]) -> dict[str, float]:
-    """{rule: median job time in s} from a Snakemake log (.snakemake/log/*.log: a time stamp line
-    before every job start and every job end)."""
-    watcher, stamp = Watcher(), 0.0
-    for line in log_lines:
-        m = STAMP.match(line.strip())
-        if m:
-            stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y").timestamp()
-            continue
-        watcher.feed(line, stamp)
+def job_seconds(logs: list[list[str]]) -> dict[str, float]:
+    """{rule: median job time in s} from Snakemake logs (.snakemake/log/*.log, each a list of lines:
+    a time stamp line before every job start and every job end; job ids are those of one log)."""
     seconds: dict[str, list[float]] = {}
-    for job in watcher.jobs.values():
-        if job.finished is not None:
-            seconds.setdefault(job.rule, []).append(job.finished - job.started)
+    for lines in logs:
+        watcher, stamp = Watcher(), 0.0
+        for line in lines:
+            m = STAMP.match(line.strip())
+            if m:
+                stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y").timestamp()
+                continue
+            watcher.feed(line, stamp)
+        for job in watcher.jobs.values():
+            if job.finished is not None:
+                seconds.setdefault(job.rule, []).append(job.finished - job.started)
     return {rule: max(statistics.median(values), 1.0) for rule, values in seconds.items()}
 
 
@@ -205,6 +206,28 @@ def kill_moment(watcher: Watcher, plan: tuple[str, float, float, float], seconds
     return None, ""
 
 
+def group_gone(pgid: int, timeout: float = 10.0) -> bool:
+    """Whether every process of the group has ended (zombies count as ended), within `timeout` s."""
+    import psutil
+
+    def alive() -> list:
+        members = []
+        for proc in psutil.process_iter(["status"]):
+            try:
+                if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                    members.append(proc)
+            except (ProcessLookupError, psutil.Error):
+                continue
+        return members
+
+    deadline = time.monotonic() + timeout
+    while alive():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def one_round(workdir: Path, config: Path, plan: tuple[str, float, float, float] | None,
               seconds: dict[str, float], started: float, out) -> tuple[int | None, Kill | None]:
     """Run the workflow once; with a plan (target, fraction, after-end delay, fallback delay), kill its
@@ -224,6 +247,8 @@ def one_round(workdir: Path, config: Path, plan: tuple[str, float, float, float]
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             reader.join(timeout=10)
+            if not group_gone(proc.pid):
+                how += "; some of its processes outlived the kill"
             return None, Kill(0, plan[0], now - started, now - round_start, interrupted, how)
         time.sleep(0.05)
     code = proc.wait()
@@ -257,7 +282,7 @@ def run_campaign(reference: Path, workdir: Path, kills: int, seed: int = 1, out=
     config = workdir / "tiny.yaml"
     strip_training(reference, workdir)
     logs = sorted((reference / ".snakemake" / "log").glob("*.log"))
-    seconds = job_seconds([line for log in logs for line in log.read_text().splitlines()])
+    seconds = job_seconds([log.read_text().splitlines() for log in logs])
     rng = random.Random(seed)
     plans = [(target, rng.uniform(0.05, 1.1), rng.uniform(0.0, 0.5), rng.uniform(1.0, 15.0))
              for target in kill_targets(kills)]

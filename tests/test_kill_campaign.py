@@ -49,7 +49,7 @@ def test_the_watcher_reads_job_starts_ends_and_stats():
     assert watcher.jobs[7].finished is not None and watcher.jobs[7].wildcards == "lang=na"
     assert watcher.may_still_run("train_student")  # behind the clusters checkpoint
     assert not watcher.may_still_run("train_universal")
-    assert KC.job_seconds(LOG.splitlines()) == {"train_teacher": 30.0}  # from the time stamps
+    assert KC.job_seconds([LOG.splitlines()]) == {"train_teacher": 30.0}  # from the time stamps
 
 
 def test_kills_aim_at_every_training_stage_in_pipeline_order():
