@@ -34,7 +34,11 @@ validated with hkd.clusters, and a membership table (``lang`` then one column pe
 cluster name, empty where the language is in no cluster of that type)::
 
     python -m hkd.clustering combine --inputs svcca53.yaml typology.yaml --langs kk be ... \\
-        [--allow-missing svcca23:sr] --out-clusters clusters.yaml --out-membership membership.tsv
+        [--allow-missing svcca23:sr] [--partial-types random_t1] --out-clusters clusters.yaml \
+        --out-membership membership.tsv
+
+(``--partial-types``: types whose clusters need not hold every language, each language left out
+logged: the random clusters of a few focus languages, hkd.random_clusters.)
 
 ``ari``: adjusted Rand index of every type against reference labellings (columns of a TSV with a
 ``code`` or ``lang`` column, e.g. the demo's languages.tsv ``code family typology_group``), over the
@@ -292,7 +296,13 @@ def run_combine(args) -> int:
     header = "language clusters of every type; written by hkd.clustering combine"
     text = format_clusters(merged, args.langs, header)
     parsed, lines = parse_clusters(text, str(args.out_clusters))  # as the file will read back
-    validate(parsed, args.langs, parse_allow_missing(args.allow_missing), where=str(args.out_clusters), lines=lines)
+    allow = parse_allow_missing(args.allow_missing)
+    for type_name in args.partial_types:
+        if type_name not in merged:
+            raise ClustersError(f"--partial-types names type {type_name!r}, which no input has")
+        allow.setdefault(type_name, []).extend(
+            lang for lang in args.langs if lang not in labels_of(merged[type_name]))
+    validate(parsed, args.langs, allow, where=str(args.out_clusters), lines=lines)
     rows = ["\t".join(["lang", *parsed])]
     for lang in args.langs:
         rows.append("\t".join([lang, *(labels_of(t).get(lang, "") for t in parsed.values())]))
@@ -345,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     comb.add_argument("--inputs", nargs="+", type=Path, required=True, help="per-type clusters files, in type order")
     comb.add_argument("--langs", nargs="+", required=True, help="the corpus languages")
     comb.add_argument("--allow-missing", action="append", default=[], metavar="TYPE:LANG[,LANG]")
+    comb.add_argument("--partial-types", nargs="*", default=[], metavar="TYPE",
+                      help="types that may leave any language out (random clusters of focus languages only)")
     comb.add_argument("--out-clusters", type=Path, required=True)
     comb.add_argument("--out-membership", type=Path, required=True)
     ari = sub.add_parser("ari", help="adjusted Rand index of every type against reference labellings")

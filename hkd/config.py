@@ -42,6 +42,19 @@ def check(config: dict) -> None:
                 raise ConfigError(f"clustering.types.{name}.fit_subset: {lang!r} is not in `languages`")
         if spec.get("fit_subset") and spec["method"] != "svcca":
             raise ConfigError(f"clustering.types.{name}.fit_subset: only the svcca method is fitted on a subset")
+    for name, spec in clustering["types"].items():
+        if spec["method"] != "random":
+            continue
+        like = clustering["types"].get(spec["like"])
+        if like is not None and like["method"] == "random":
+            raise ConfigError(f"clustering.types.{name}.like: {spec['like']!r} is itself a random type")
+        if like is None and clustering["clusters"] == "computed":
+            raise ConfigError(f"clustering.types.{name}.like: no clustering type {spec['like']!r}")
+        if [other for other, o in clustering["types"].items() if o.get("like") == spec["like"]] != [name]:
+            raise ConfigError(f"clustering.types.{name}.like: another random type copies {spec['like']!r} too")
+        for lang in spec.get("focus") or []:
+            if lang not in langs:
+                raise ConfigError(f"clustering.types.{name}.focus: {lang!r} is not in `languages`")
     for name, missing in (clustering.get("allow_missing") or {}).items():
         if name not in clustering["types"]:
             raise ConfigError(f"clustering.allow_missing.{name}: no clustering type of that name")

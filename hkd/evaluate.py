@@ -1,4 +1,4 @@
-"""Translate test sets with a trained fairseq model and score them with sacreBLEU.
+"""Translate test sets with a trained fairseq model and score them with sacreBLEU (BLEU and chrF).
 
     python -m hkd.evaluate --data results/data/bin/kk --checkpoint results/teachers/kk/checkpoint_best.pt \
         --src-langs kk --tgt-lang en --references results/data/raw/kk/test.en --system teacher \
@@ -11,10 +11,11 @@ language, so fairseq is imported once; ``{lang}`` in the extra arguments stands 
 
 fairseq-generate decodes with beam search and removes the BPE (sentencepiece); the hypotheses are
 scored against the *raw* reference text, so the score does not depend on the BPE model. The default
-tokenizer is ``none``, as in the paper (the TED corpus is already tokenised); the sacreBLEU signature
-is saved with the score. Every test sentence must come back translated: a count mismatch is an error.
-The outputs are written when every language is scored (hypotheses, then scores; each atomically), so a
-killed evaluation leaves no score file at all.
+tokenizer is ``none``, as in the paper (the TED corpus is already tokenised); chrF (character-level,
+so independent of the tokenizer) is saved beside BLEU, each with its sacreBLEU signature. Every test
+sentence must come back translated: a count mismatch is an error. The outputs are written when every
+language is scored (hypotheses, then scores; each atomically), so a killed evaluation leaves no score
+file at all.
 """
 
 from __future__ import annotations
@@ -47,13 +48,15 @@ def parse_generate_output(path: Path) -> dict[int, str]:
 
 
 def score(hyps: list[str], refs: list[str], tokenize: str) -> dict:
-    """Corpus BLEU with its sacreBLEU signature."""
-    from sacrebleu.metrics import BLEU
+    """Corpus BLEU and chrF (sacreBLEU's defaults: character 6-grams, beta 2), each with its
+    sacreBLEU signature."""
+    from sacrebleu.metrics import BLEU, CHRF
 
-    bleu = BLEU(tokenize=tokenize)
-    result = bleu.corpus_score(hyps, [refs])
+    bleu, chrf = BLEU(tokenize=tokenize), CHRF()
+    result, chrf_result = bleu.corpus_score(hyps, [refs]), chrf.corpus_score(hyps, [refs])
     return {"bleu": round(result.score, 2), "signature": str(bleu.get_signature()),
-            "bleu_detail": str(result), "sentences": len(hyps)}
+            "bleu_detail": str(result), "chrf": round(chrf_result.score, 2),
+            "chrf_signature": str(chrf.get_signature()), "sentences": len(hyps)}
 
 
 def generate(data: Path, checkpoint: Path, src: str, tgt: str, beam: int, batch_size: int,

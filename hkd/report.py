@@ -33,6 +33,14 @@ languages of the band that were ranked. Table 7 (without_hkd) leaves the student
 for a language does not compete for it, and a language without any score is not ranked; both are
 logged.
 
+--significance (optional), hkd.significance's TSV: each language's cell of the markdown tables is
+followed by its marks, "+U" or "-U" where the system is significantly above or below the universal
+model ("T" the teacher, "S" selective_all), and the tests' sacreBLEU signatures follow the tables.
+--out-chrf-tsv (optional): the same table in chrF (the score files' "chrf" key), also in the markdown.
+Columns named random_tN (the assistants of random clusters with the sizes of type N,
+hkd.random_clusters) stay out of Tables 6-8: Table 9 (markdown, and --out-random-tsv) puts each
+beside cluster_tN per language, with the difference.
+
 Every (system, language) pair of the inputs must be there exactly once: a duplicate or a score for
 a language outside --langs is an error, and so is a language of --langs without a training size.
 """
@@ -57,10 +65,13 @@ SYSTEM_ORDER = ["teacher", "universal", "selective_all", "cluster_t1", "cluster_
                 "cluster_t4", "hkd"]
 STUDENT = "hkd"  # the system left out of Table 7 and included in Table 8
 DEFAULT_BANDS = [10000, 20000]
+METRICS = ("bleu", "chrf")  # the score keys of hkd.evaluate's files
+# significance marks: a baseline's letter, + or - when a system is significantly above or below it
+BASELINE_MARKS = {"teacher": "T", "universal": "U", "selective_all": "S"}
 
 
 def read_score(path: Path, keys: tuple[str, ...]) -> dict:
-    """The given keys of one hkd.evaluate JSON file, "bleu" as a float; errors name the file and key."""
+    """The given keys of one hkd.evaluate JSON file, the metrics as floats; errors name the file and key."""
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -71,30 +82,31 @@ def read_score(path: Path, keys: tuple[str, ...]) -> dict:
         if key not in result:
             raise ValueError(f"{path}: no key {key!r}")
     out = {key: result[key] for key in keys}
-    if "bleu" in out:
-        value = out["bleu"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{path}: key 'bleu' is not a number: {value!r}")
-        out["bleu"] = float(value)
+    for metric in METRICS:
+        if metric in out:
+            value = out[metric]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{path}: key {metric!r} is not a number: {value!r}")
+            out[metric] = float(value)
     return out
 
 
-def load_scores(paths: list[Path], langs: list[str]) -> dict[str, dict[str, float]]:
-    """{system: {lang: bleu}} from hkd.evaluate's JSON files."""
+def load_scores(paths: list[Path], langs: list[str], metric: str = "bleu") -> dict[str, dict[str, float]]:
+    """{system: {lang: score}} from hkd.evaluate's JSON files, the score named `metric`."""
     table: dict[str, dict[str, float]] = {}
     for path in paths:
-        result = read_score(path, ("system", "lang", "bleu"))
+        result = read_score(path, ("system", "lang", metric))
         system, lang = result["system"], result["lang"]
         if lang not in langs:
             raise ValueError(f"{path}: language {lang!r} (key 'lang') is not one of --langs")
         if lang in table.setdefault(system, {}):
             raise ValueError(f"{path}: a second score for system {system!r}, language {lang!r}")
-        table[system][lang] = result["bleu"]
+        table[system][lang] = result[metric]
     return table
 
 
 def assign_columns(table: dict[str, dict[str, float]], columns: list[str],
-                   langs: list[str] | None = None) -> dict[str, dict[str, float]]:
+                   langs: list[str] | None = None, metric: str = "bleu") -> dict[str, dict[str, float]]:
     """Fill table columns from model folders: `COLUMN=FOLDER` puts the scores of the model evaluated in
     FOLDER (one JSON per language) in COLUMN; several folders fill one column (one per cluster), and
     a language may come from one folder only per column. With `langs`, a score for another language
@@ -110,13 +122,13 @@ def assign_columns(table: dict[str, dict[str, float]], columns: list[str],
         if not paths:
             raise ValueError(f"--columns {spec}: no score files (*.json) in {folder}")
         for path in paths:
-            result = read_score(path, ("lang", "bleu"))
+            result = read_score(path, ("lang", metric))
             lang = result["lang"]
             if langs is not None and lang not in langs:
                 raise ValueError(f"{path}: language {lang!r} (key 'lang') is not one of --langs")
             if lang in out.setdefault(name, {}):
                 raise ValueError(f"{path}: column {name!r} already has a score for {lang!r}")
-            out[name][lang] = result["bleu"]
+            out[name][lang] = result[metric]
     return out
 
 
@@ -250,21 +262,132 @@ def place_tables(scores: dict[str, dict[str, float]], sizes: dict[str, int], lan
     return tables
 
 
+def read_significance(path: Path) -> tuple[dict[tuple[str, str, str], list[tuple[str, float, bool]]], dict[str, str]]:
+    """hkd.significance's TSV as ({(lang, system, metric): [(baseline, delta, significant)]},
+    {metric: sacreBLEU signature})."""
+    tests: dict[tuple[str, str, str], list[tuple[str, float, bool]]] = {}
+    signatures: dict[str, str] = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        need = ["lang", "system", "baseline", "metric", "delta", "significant", "signature"]
+        missing = [k for k in need if k not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: no column {missing[0]!r} in the header")
+        for row in reader:
+            try:
+                delta, significant = float(row["delta"]), row["significant"] == "1"
+            except ValueError as e:
+                raise ValueError(f"{path}, line {reader.line_num}: column 'delta' is not a number") from e
+            tests.setdefault((row["lang"], row["system"], row["metric"]), []).append(
+                (row["baseline"], delta, significant))
+            signatures.setdefault(row["metric"], row["signature"])
+    return tests, signatures
+
+
+def marks(tests: list[tuple[str, float, bool]]) -> str:
+    """"+U -S": significantly above the universal model, below selective_all (the significant tests only)."""
+    out = []
+    for baseline, delta, significant in tests:
+        if significant and delta != 0:
+            out.append(("+" if delta > 0 else "-") + BASELINE_MARKS.get(baseline, baseline))
+    return " ".join(out)
+
+
+def marked_rows(rows: list[list[str]], tests: dict, metric: str) -> list[list[str]]:
+    """The table's rows with each language's cells followed by their significance marks."""
+    systems = rows[0][2:]
+    out = [rows[0]]
+    for row in rows[1:]:
+        cells = [f"{value} {marks(tests.get((row[0], s, metric), []))}".rstrip() for s, value in zip(systems, row[2:])]
+        out.append(row[:2] + cells)
+    return out
+
+
+def significance_legend(signatures: dict[str, str], alpha_note: str = "p < 0.05") -> str:
+    letters = ", ".join(f"{v} {k}" for k, v in BASELINE_MARKS.items())
+    lines = [f"Marks: +X / -X, significantly above / below baseline X ({letters}) by sacreBLEU's paired "
+             f"bootstrap resampling ({alpha_note}; results/tables/significance.tsv has every test, its p "
+             "and 95 % interval)."]
+    lines += [f"{m} signature: `{sig}`" for m, sig in sorted(signatures.items())]
+    return "\n\n".join(lines) + "\n"
+
+
+RANDOM_PREFIX, ACTUAL_PREFIX = "random_t", "cluster_t"  # Table 9: random_tN against cluster_tN
+
+
+def split_random(table: dict[str, dict[str, float]]) -> tuple[dict, dict]:
+    """(the systems of Tables 6-8, the random clusters' columns of Table 9)."""
+    random = {s: v for s, v in table.items() if s.startswith(RANDOM_PREFIX)}
+    return {s: v for s, v in table.items() if s not in random}, random
+
+
+def random_rows(table: dict[str, dict[str, float]], langs: list[str], tests: dict | None = None) -> list[list[str]]:
+    """Table 9: per language with a random cluster, for each random_tN its actual cluster_tN's BLEU, the
+    random one's and the difference (random - actual, with the significance mark of the paired test
+    against cluster_tN when `tests` has it); an average row over the languages with both."""
+    tests = tests or {}
+    randoms = sorted((s for s in table if s.startswith(RANDOM_PREFIX)), key=lambda s: s[len(RANDOM_PREFIX):])
+    header = ["lang"]
+    for r in randoms:
+        actual = ACTUAL_PREFIX + r[len(RANDOM_PREFIX):]
+        header += [actual, r, f"delta_t{r[len(RANDOM_PREFIX):]}"]
+    rows = [header]
+    sums = {r: [] for r in randoms}
+    for lang in langs:
+        if not any(lang in table[r] for r in randoms):
+            continue
+        row = [lang]
+        for r in randoms:
+            actual = table.get(ACTUAL_PREFIX + r[len(RANDOM_PREFIX):], {})
+            if lang in table[r] and lang in actual:
+                delta = table[r][lang] - actual[lang]
+                sums[r].append((actual[lang], table[r][lang]))
+                mark = [t for t in tests.get((lang, r, "BLEU"), []) if t[0] == ACTUAL_PREFIX + r[len(RANDOM_PREFIX):]]
+                row += [f"{actual[lang]:.2f}", f"{table[r][lang]:.2f}",
+                        f"{delta:.2f}" + ("*" if mark and mark[0][2] else "")]
+            else:
+                row += [f"{actual[lang]:.2f}" if lang in actual else "NA",
+                        f"{table[r][lang]:.2f}" if lang in table[r] else "NA", "NA"]
+        rows.append(row)
+    average = ["average"]
+    for r in randoms:
+        pairs = sums[r]
+        if pairs:
+            a, b = (sum(x) / len(pairs) for x in zip(*pairs))
+            average += [f"{a:.2f}", f"{b:.2f}", f"{b - a:.2f}"]
+        else:
+            average += ["NA"] * 3
+    return rows + [average]
+
+
 def to_markdown(rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
     return "\n".join(lines) + "\n"
 
 
-def full_markdown(rows: list[list[str]], places: list[list[str]]) -> str:
-    """The BLEU table, then each places table under its heading."""
+def full_markdown(rows: list[list[str]], places: list[list[str]], chrf_rows: list[list[str]] | None = None,
+                  significance: tuple[dict, dict[str, str]] | None = None,
+                  table9: list[list[str]] | None = None) -> str:
+    """The BLEU table (with significance marks), the chrF table, each places table under its heading,
+    then Table 9 (random against actual clusters)."""
     titles = {"without_hkd": "without the student (Table 7)", "with_hkd": "with the student hkd (Table 8)"}
-    parts = ["## BLEU per language (Table 6)\n\n" + to_markdown(rows)]
+    tests, signatures = significance or ({}, {})
+    parts = ["## BLEU per language (Table 6)\n\n" + to_markdown(marked_rows(rows, tests, "BLEU"))]
+    if chrf_rows:
+        parts.append("## chrF per language\n\n" + to_markdown(marked_rows(chrf_rows, tests, "chrF")))
+    if significance:
+        parts.append(significance_legend(signatures))
     for name in dict.fromkeys(r[0] for r in places[1:]):
         table = [places[0][1:]] + [r[1:] for r in places[1:] if r[0] == name]
         parts.append(f"## Share of first and second places per training-size band, {titles.get(name, name)}\n\n"
                      "Percent of the 1st and 2nd places of the band's languages; each row sums to 100.\n\n"
                      + to_markdown(table))
+    if table9 and len(table9[0]) > 1:
+        parts.append("## Random against actual clusters (Table 9)\n\nBLEU of the assistant of each language's "
+                     "actual cluster of type N (cluster_tN) and of its random cluster with the sizes of type N "
+                     "(random_tN); delta = random - actual, * where the paired bootstrap finds it significant.\n\n"
+                     + to_markdown(table9))
     return "\n".join(parts)
 
 
@@ -281,11 +404,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-tsv", type=Path, required=True)
     parser.add_argument("--out-md", type=Path, required=True)
     parser.add_argument("--out-places", type=Path, help="the places tables as TSV")
+    parser.add_argument("--significance", type=Path, help="hkd.significance's TSV: marks in the markdown tables")
+    parser.add_argument("--out-chrf-tsv", type=Path, help="the chrF table (the score files' 'chrf'), as TSV")
+    parser.add_argument("--out-random-tsv", type=Path, help="Table 9 (random_tN against cluster_tN), as TSV")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     band_labels(args.bands)  # checks the bounds before any work
     files = [p for p in args.scores if not p.is_dir()]  # folders are read through --columns
-    table = assign_columns(load_scores(files, args.langs), args.columns, args.langs)
+    table, random = split_random(assign_columns(load_scores(files, args.langs), args.columns, args.langs))
     sizes = train_sizes(args.counts)
     unsized = [lang for lang in args.langs if lang not in sizes]
     if unsized:
@@ -302,11 +428,21 @@ def main(argv: list[str] | None = None) -> int:
                 log.warning("%s, band %s: no ranked language; its shares are NA", name, band.label)
     rows = build_rows(table, sizes, args.langs)
     places = places_rows(tables, systems_in_order(table))
+    chrf_rows = None
+    if args.out_chrf_tsv:
+        chrf = assign_columns(load_scores(files, args.langs, "chrf"), args.columns, args.langs, "chrf")
+        chrf_rows = build_rows(split_random(chrf)[0], sizes, args.langs)
+        write_atomic_text(args.out_chrf_tsv, "".join("\t".join(r) + "\n" for r in chrf_rows))
+    significance = read_significance(args.significance) if args.significance else None
+    table9 = random_rows({**table, **random}, args.langs, significance[0] if significance else None) if random else None
+    if args.out_random_tsv:
+        write_atomic_text(args.out_random_tsv, "".join("\t".join(r) + "\n" for r in (table9 or [["lang"]])))
+    markdown = full_markdown(rows, places, chrf_rows, significance, table9)
     write_atomic_text(args.out_tsv, "".join("\t".join(r) + "\n" for r in rows))
-    write_atomic_text(args.out_md, full_markdown(rows, places))
+    write_atomic_text(args.out_md, markdown)
     if args.out_places:
         write_atomic_text(args.out_places, "".join("\t".join(r) + "\n" for r in places))
-    log.info("\n%s", full_markdown(rows, places))
+    log.info("\n%s", markdown)
     return 0
 
 

@@ -9,6 +9,8 @@ assistants, one per clustering type whose clusters hold it (hkd.adaptive). The w
 model per distinct set of languages, so two types that form the same cluster (the paper's svcca53 c2
 and svcca23 c9) share one model; ``--serves TYPE/CLUSTER=UNIT_TYPE/UNIT_CLUSTER`` says which model
 serves each cluster. The student still sees one assistant per type, as in the paper.
+``--skip-types TYPE ...`` leaves types out of the student's assistants (the random clusters of the
+paper's Table 9 ablation, hkd.random_clusters).
 
 Writes into OUT-DIR:
 
@@ -89,9 +91,14 @@ def assistant_map(clusters: dict, langs: list[str]) -> dict[str, list[str]]:
 
 
 def prepare(clusters_path: Path, langs: list[str], serves: dict[str, str], stores: Path, curves: Path,
-            out_dir: Path) -> dict[str, list[str]]:
+            out_dir: Path, skip_types: list[str] | None = None) -> dict[str, list[str]]:
     clusters = parse_clusters(clusters_path.read_text(encoding="utf-8"), str(clusters_path))[0]
-    table = assistant_map(clusters, langs)
+    unknown = sorted(set(skip_types or []) - set(clusters))
+    if unknown:
+        raise ValueError(f"--skip-types: {clusters_path} has no type {unknown}")
+    for skipped in skip_types or []:
+        log.info("type %s: not among the student's assistants (--skip-types)", skipped)
+    table = assistant_map({t: c for t, c in clusters.items() if t not in (skip_types or [])}, langs)
     names = sorted({name for names in table.values() for name in names})
     missing = [name for name in names if name not in serves]
     if missing:
@@ -136,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stores", type=Path, required=True, help="folder of the models' stores (STORES/UNIT/<lang>)")
     p.add_argument("--curves", type=Path, required=True, help="folder of the models (CURVES/UNIT/curve.jsonl)")
     p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--skip-types", nargs="*", default=[], metavar="TYPE",
+                   help="clustering types the student does not learn from (the random clusters of Table 9)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
-    prepare(args.clusters, args.langs, parse_serves(args.serves), args.stores, args.curves, args.out_dir)
+    prepare(args.clusters, args.langs, parse_serves(args.serves), args.stores, args.curves, args.out_dir,
+            args.skip_types)
     return 0
 
 

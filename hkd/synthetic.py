@@ -18,6 +18,9 @@ Languages (families share proto-lexicons; each language applies a few regular so
   east   ea Eskari, eb Emmutu              SOV, postpositions, AdjN, accusative suffix, no article
   west   wa Wennor, wb Wylach              VSO, prepositions, NAdj, plural word instead of a suffix
 The typological group is the (word order, adposition, adjective order, case) class: four groups.
+Interference (FALSE_FRIENDS): 40 % of the north family's nouns, verbs and adjectives are loanwords
+whose forms the east family uses for other words of the same class (false friends across families);
+no other languages of different families share any form.
 
 English comes from a small grammar (transitive, intransitive and copular clauses, optional PP and
 adverb, 4-15 tokens); a translation is a deterministic function of the parse: lexical mapping,
@@ -136,6 +139,15 @@ MINOR_FEATURES = ["S_RELATIVE_BEFORE_NOUN", "S_NUMERAL_BEFORE_NOUN", "S_POLARQ_M
                   "S_POLARQ_MARK_FINAL", "S_DEGREE_WORD_BEFORE_ADJECTIVE", "S_COMPLEMENTIZER_WORD_BEFORE_CLAUSE",
                   "S_SUBORDINATOR_WORD_BEFORE_CLAUSE", "S_ANY_REDUP", "S_POSSESSIVE_PREFIX", "S_TEND_PREFIX"]
 MINOR_ON, MINOR_FLIP = 0.3, 0.2  # sparse, as URIEL rows are; noisy enough not to be clean
+# Designed cross-family interference: false friends. A stratum of loanwords, borrowed after the sound
+# changes (so every language of the family has the same form), gives FALSE_FRIEND_SHARE of the
+# nouns, verbs and adjectives of the first family a form that the second family's languages use
+# for *another* word of the same class (a derangement): "bolu" is "dog" in na, nb, nc and "cat" in
+# ea, eb. The models that share one vocabulary and one encoder across families (the universal model,
+# selective_all) must tell the meanings apart by the language token alone; within a family the
+# loans are shared cognates. No other pair of languages of different families has any form in common.
+FALSE_FRIENDS = ("north", "east")
+FALSE_FRIEND_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -182,16 +194,51 @@ def apply_sound_changes(word: str, changes) -> str:
     return word
 
 
-def derive_lexicon(proto: dict, changes) -> dict:
-    """Apply `changes` to every proto-form; a form that would merge with another keeps its old shape."""
-    lexicon, used = {}, set()
+def derive_lexicon(proto: dict, changes, taken=frozenset(), loans: dict | None = None) -> dict:
+    """Apply `changes` to every proto-form; a form that would merge with another (of this language, or
+    one of `taken`: the other families' forms) keeps its old shape or gets a final vowel. `loans`
+    (lemma -> form) replace the derived forms of their lemmas."""
+    loans = loans or {}
+    lexicon, used = {}, set(loans.values())
     for key, form in proto.items():
-        for candidate in (apply_sound_changes(form, changes), form, form + "a", form + "o"):
-            if candidate and candidate not in used:
-                break
-        lexicon[key] = candidate
-        used.add(candidate)
+        if key in loans:
+            lexicon[key] = loans[key]
+            continue
+        candidates = [apply_sound_changes(form, changes), form] + [form + v * n for n in (1, 2, 3) for v in "aoei"]
+        lexicon[key] = next(c for c in candidates if c and c not in used and c not in taken)
+        used.add(lexicon[key])
     return lexicon
+
+
+def false_friend_classes() -> list[list[str]]:
+    """The nouns, verbs and adjectives, each without the lemmas of two classes ("clean")."""
+    classes = [NOUNS, list(VERBS), ADJECTIVES]
+    return [[w for w in words if sum(w in other for other in classes) == 1] for words in classes]
+
+
+def false_friend_loans(seed: int, taken: set) -> dict[str, dict[str, str]]:
+    """{family: {lemma: loan form}} for the two FALSE_FRIENDS families: per word class, a seeded
+    FALSE_FRIEND_SHARE of the lemmas; the first family's lemma x and the second family's lemma p(x)
+    (p a derangement of the chosen lemmas) get the same fresh form."""
+    rng = random.Random(f"hkd-synthetic:{seed}:false-friends")
+    first, second = ({}, {})
+    for words in false_friend_classes():
+        chosen = rng.sample(words, round(FALSE_FRIEND_SHARE * len(words)))
+        shifted = chosen[1:] + chosen[:1]  # a derangement: a cycle over a shuffled sample
+        for x, y in zip(chosen, shifted):
+            form = make_word(rng, CONSONANTS, VOWELS, 0.2, 2)
+            while form in taken:
+                form = make_word(rng, CONSONANTS, VOWELS, 0.2, 2)
+            taken.add(form)
+            first[x], second[y] = form, form
+    return dict(zip(FALSE_FRIENDS, (first, second)))
+
+
+def false_friends(a: Language, b: Language) -> list[tuple[str, str, str]]:
+    """(form, lemma in a, lemma in b) for every form that a and b both use, for different lemmas."""
+    where = {form: key for key, form in b.lexicon.items()}
+    return sorted((form, key, where[form]) for key, form in a.lexicon.items()
+                  if form in where and where[form] != key)
 
 
 def changed_fraction(a: dict, b: dict) -> float:
@@ -201,11 +248,13 @@ def changed_fraction(a: dict, b: dict) -> float:
 def build_languages(seed: int) -> list[Language]:
     rng = random.Random(f"hkd-synthetic:{seed}:languages")
     languages = []
+    foreign: set[str] = {"null"}  # every form so far: no two families share a form by chance
+    loans = false_friend_loans(seed, foreign)
     for family, profile in FAMILIES.items():
         consonants = sorted(rng.sample(CONSONANTS, rng.randint(9, 12)))
         vowels = sorted(rng.sample(VOWELS, rng.randint(3, 5)))
         coda_p = rng.uniform(0.05, 0.4)
-        proto, used = {}, {"null"}
+        proto, used = {}, set(foreign)
         for key in CONTENT_WORDS + FUNCTION_WORDS:
             n_syl = 1 if key in FUNCTION_WORDS else rng.choices([1, 2, 3], [0.2, 0.55, 0.25])[0]
             form = make_word(rng, consonants, vowels, coda_p, n_syl)
@@ -217,11 +266,12 @@ def build_languages(seed: int) -> list[Language]:
         for code, name, _, rows, departures in (lang for lang in LANGUAGES if lang[2] == family):
             while True:  # redraw until the language is lexically distinct from its sisters
                 changes = rng.sample(sorted(SOUND_CHANGES), 1 if not sisters else rng.randint(2, 4))
-                lexicon = derive_lexicon(proto, changes)
+                lexicon = derive_lexicon(proto, changes, foreign, loans.get(family))
                 if all(changed_fraction(lexicon, sister) >= 0.3 for sister in sisters):
                     break
             sisters.append(lexicon)
             languages.append(Language(code, name, family, dataclasses.replace(profile, **departures), lexicon, rows))
+        foreign |= {form for lexicon in sisters for form in lexicon.values()}
     order = [code for code, *_ in LANGUAGES]
     return sorted(languages, key=lambda lang: order.index(lang.code))
 

@@ -50,6 +50,8 @@ rule cluster_type:
         silhouette="results/clustering/types/{ctype}.silhouette.tsv",
     log:
         "logs/cluster_type/{ctype}.log",
+    wildcard_constraints:
+        ctype="|".join(VECTOR_TYPES),
     conda:
         "../envs/clustering.yaml"
     params:
@@ -73,6 +75,29 @@ rule cluster_type:
         " --out-vectors {output.vectors} --out-silhouette {output.silhouette} > {log} 2>&1"
 
 
+rule random_clusters:
+    input:
+        clusters=get_like_clusters,
+        code=code("random_clusters"),
+    output:
+        clusters="results/clustering/types/{ctype}.yaml",
+    log:
+        "logs/random_clusters/{ctype}.log",
+    wildcard_constraints:
+        ctype="|".join(RANDOM_TYPES) or "(?!)",
+    conda:
+        "../envs/clustering.yaml"
+    params:
+        like=lambda wildcards: CLUSTERING["types"][wildcards.ctype]["like"],
+        seed=lambda wildcards: CLUSTERING["types"][wildcards.ctype]["seed"],
+        focus=random_focus_args,
+        langs=" ".join(LANGS),
+    shell:
+        "python -m hkd.random_clusters --type {wildcards.ctype} --like {params.like}"
+        " --clusters {input.clusters} --langs {params.langs} --seed {params.seed} {params.focus}"
+        " --out-clusters {output.clusters} > {log} 2>&1"
+
+
 checkpoint clusters:
     input:
         types=get_cluster_files,
@@ -87,9 +112,10 @@ checkpoint clusters:
     params:
         langs=" ".join(LANGS),
         allow_missing=allow_missing_args(),
+        partial=partial_types_args(),
     shell:
         "python -m hkd.clustering combine --inputs {input.types} --langs {params.langs}"
-        " {params.allow_missing} --out-clusters {output.clusters}"
+        " {params.allow_missing} {params.partial} --out-clusters {output.clusters}"
         " --out-membership {output.membership} > {log} 2>&1"
 
 

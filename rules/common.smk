@@ -85,6 +85,10 @@ def get_teacher_args(wildcards):
 
 CLUSTERING = config["clustering"]
 TYPES = list(CLUSTERING["types"])
+# random clusters with another type's sizes (hkd.random_clusters): trained and evaluated like the
+# others, compared in Table 9; not among the student's assistants nor Table 6's columns
+RANDOM_TYPES = [t for t in TYPES if CLUSTERING["types"][t]["method"] == "random"]
+VECTOR_TYPES = [t for t in TYPES if t not in RANDOM_TYPES]
 ASSISTANT = config["assistant"]
 
 
@@ -125,10 +129,28 @@ def get_learned_vectors(wildcards=None):
 
 
 def get_cluster_files(wildcards=None):
-    """Per-type clusters files (computed), or the clusters file the config names."""
+    """Per-type clusters files (computed), or the clusters file the config names; then the random types."""
     if CLUSTERING["clusters"] == "computed":
         return [f"results/clustering/types/{t}.yaml" for t in TYPES]
-    return [str(Path(CLUSTERING["clusters"]))]
+    random = [f"results/clustering/types/{t}.yaml" for t in RANDOM_TYPES]
+    return [str(Path(CLUSTERING["clusters"]))] + random
+
+
+def get_like_clusters(wildcards):
+    """The clusters file holding the type whose sizes a random type keeps."""
+    if CLUSTERING["clusters"] == "computed":
+        return f"results/clustering/types/{CLUSTERING['types'][wildcards.ctype]['like']}.yaml"
+    return str(Path(CLUSTERING["clusters"]))
+
+
+def random_focus_args(wildcards):
+    focus = CLUSTERING["types"][wildcards.ctype].get("focus")
+    return "--focus " + " ".join(focus) if focus else ""
+
+
+def partial_types_args():
+    partial = [t for t in RANDOM_TYPES if CLUSTERING["types"][t].get("focus")]
+    return "--partial-types " + " ".join(partial) if partial else ""
 
 
 def allow_missing_args():
@@ -222,7 +244,11 @@ STUDENT = config["student"]
 
 def serving_units():
     """{(type, cluster): (unit type, unit cluster)} for every cluster of the clusters file."""
-    return {tc: u for tc, u in assistant_plan()[1].items() if tc[0] != "all"}
+    return {
+        tc: u
+        for tc, u in assistant_plan()[1].items()
+        if tc[0] != "all" and tc[0] not in RANDOM_TYPES
+    }
 
 
 def get_student_prepare_inputs(wildcards):
@@ -267,16 +293,43 @@ def get_score_files(wildcards):
 def get_table_columns(wildcards):
     """`COLUMN=FOLDER` per cluster (the table column of its type, the scores of the model serving it),
     and the student's column."""
-    types = list(clusters_file())
+    types = [t for t in clusters_file() if t not in RANDOM_TYPES]
     serves = assistant_plan()[1]
-    column = lambda t: (
-        "selective_all" if t == "all" else f"cluster_t{types.index(t) + 1}"
-    )
+
+    def column(t):
+        if t == "all":
+            return "selective_all"
+        if (
+            t in RANDOM_TYPES
+        ):  # Table 9: random_tN beside cluster_tN, N of the type it copies
+            return f"random_t{types.index(CLUSTERING['types'][t]['like']) + 1}"
+        return f"cluster_t{types.index(t) + 1}"
+
     columns = [
         f"{column(t)}=results/eval/assistant/{u[0]}/{u[1]}"
         for (t, n), u in serves.items()
     ]
     return " ".join(columns + ["hkd=results/eval/student"])
+
+
+def get_random_pairs(wildcards):
+    """`random_tN=cluster_tN` for each random type: Table 9's tests of random against actual clusters."""
+    columns = {c.partition("=")[0] for c in get_table_columns(wildcards).split()}
+    return " ".join(
+        f"{c}=cluster_t{c[len('random_t'):]}"
+        for c in sorted(columns)
+        if c.startswith("random_t")
+    )
+
+
+def significance_baselines():
+    """The configured baselines of the paired bootstrap that this run trains (selective_all only when
+    the config asks for it)."""
+    wanted = config["evaluation"]["significance"]["baselines"]
+    trained = ["teacher", "universal"] + (
+        ["selective_all"] if ASSISTANT.get("selective_all", True) else []
+    )
+    return " ".join(b for b in wanted if b in trained)
 
 
 def report_targets(wildcards):
@@ -290,7 +343,7 @@ def report_targets(wildcards):
         "results/clustering/membership.tsv",
     ]
     if CLUSTERING["clusters"] == "computed":
-        targets += expand("results/clustering/types/{ctype}.png", ctype=TYPES)
+        targets += expand("results/clustering/types/{ctype}.png", ctype=VECTOR_TYPES)
     if config["corpus"]["source"] == "synthetic":
         targets.append("results/clustering/ari.tsv")
     return targets

@@ -1,4 +1,5 @@
-# sacreBLEU of every system on every language's test set, and the tables.
+# sacreBLEU (BLEU, chrF) of every system on every language's test set, the paired bootstrap tests
+# and the tables.
 
 
 rule evaluate_teacher:
@@ -63,13 +64,45 @@ rule evaluate_universal:
         " --out-jsons {output.scores} --out-hyps {output.hyps} -- {params.extra} > {log} 2>&1"
 
 
+rule significance:
+    input:
+        scores=get_score_files,
+        references=expand(
+            "results/data/raw/{lang}/test.{target}", lang=LANGS, target=TARGET
+        ),
+        code=code("significance"),
+    output:
+        tests="results/tables/significance.tsv",
+    log:
+        "logs/significance.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        langs=" ".join(LANGS),
+        columns=get_table_columns,
+        baselines=significance_baselines(),
+        samples=config["evaluation"]["significance"]["samples"],
+        alpha=config["evaluation"]["significance"]["alpha"],
+        tokenize=config["evaluation"].get("tokenize", "none"),
+        pairs=get_random_pairs,
+    shell:
+        "python -m hkd.significance --scores {input.scores} --columns {params.columns}"
+        " --langs {params.langs} --references {input.references} --baselines {params.baselines}"
+        " --pairs {params.pairs}"
+        " --tokenize {params.tokenize} --samples {params.samples} --alpha {params.alpha}"
+        " --out {output.tests} > {log} 2>&1"
+
+
 rule bleu_table:
     input:
         scores=get_score_files,
         counts="results/data/raw/counts.tsv",
+        significance="results/tables/significance.tsv",
         code=code("report"),
     output:
         table="results/tables/bleu.tsv",
+        chrf="results/tables/chrf.tsv",
+        random="results/tables/random.tsv",
         markdown="results/tables/bleu.md",
         places="results/tables/places.tsv",
     log:
@@ -85,5 +118,7 @@ rule bleu_table:
     shell:
         "python -m hkd.report --scores {input.scores} --columns {params.columns}"
         " --counts {input.counts} --bands {params.bands} --langs {params.langs}"
+        " --significance {input.significance} --out-chrf-tsv {output.chrf}"
+        " --out-random-tsv {output.random}"
         " --out-tsv {output.table} --out-md {output.markdown} --out-places {output.places}"
         " > {log} 2>&1"

@@ -43,9 +43,11 @@ rule student_assistants:
     params:
         langs=" ".join(LANGS),
         serves=get_student_serves,
+        skip=" ".join(RANDOM_TYPES),
     shell:
         "python -m hkd.student prepare --clusters {input.clusters} --langs {params.langs}"
-        " --serves {params.serves} --stores results/stores/assistant --curves results/assistants"
+        " --serves {params.serves} --skip-types {params.skip}"
+        " --stores results/stores/assistant --curves results/assistants"
         " --out-dir {output} > {log} 2>&1"
 
 

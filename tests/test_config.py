@@ -55,6 +55,12 @@ def test_misspelt_key_is_an_error_naming_it(tmp_path):
         (lambda c: c["clustering"]["types"]["svcca_subset"].update(fit_subset=["na", "nb", "zz"]), "'zz'"),
         (lambda c: c["clustering"].update(allow_missing={"nope": ["na"]}), "allow_missing.nope"),
         (lambda c: c["corpus"].update(source="mirror", mirror_url="x"), "clustering.typology"),
+        (lambda c: c["clustering"]["types"]["random"].update(like="nope"), "random.like: no clustering type"),
+        (lambda c: c["clustering"]["types"]["random"].update(focus=["zz"]), "random.focus: 'zz'"),
+        (lambda c: c["clustering"]["types"].update(r2={"method": "random", "like": "random", "seed": 1}),
+         "r2.like: 'random' is itself a random type"),
+        (lambda c: c["clustering"]["types"].update(r2={"method": "random", "like": "svcca_all", "seed": 1}),
+         "another random type copies 'svcca_all'"),
     ],
 )
 def test_cross_checks_name_the_key(change, message):
@@ -62,3 +68,14 @@ def test_cross_checks_name_the_key(change, message):
     change(config)
     with pytest.raises(hkd_config.ConfigError, match=message):
         hkd_config.check(config)
+
+
+def test_random_types_need_like_and_seed_and_others_take_neither():
+    config = copy.deepcopy(load("config.yaml"))
+    del config["clustering"]["types"]["random"]["seed"]
+    with pytest.raises(jsonschema.ValidationError, match="'seed' is a required property"):
+        jsonschema.validate(config, SCHEMA)
+    config = copy.deepcopy(load("config.yaml"))
+    config["clustering"]["types"]["typology"]["like"] = "svcca_all"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(config, SCHEMA)

@@ -199,3 +199,21 @@ def test_main_rejects_a_language_without_training_size(tmp_path):
     (tmp_path / "counts.tsv").write_text("lang\tsplit\tkept\na\ttrain\t5000\nb\ttrain\t15000\n")
     with pytest.raises(ValueError, match=r"counts\.tsv: no 'train' row .* \['c'\]"):
         report.main(argv)
+
+
+def test_random_columns_leave_table_6_for_table_9(tmp_path):
+    argv = write_run(tmp_path)
+    for name, scores in (("actual", {"a": 20.0, "b": 30.0}), ("random", {"a": 15.0})):
+        folder = tmp_path / name
+        folder.mkdir()
+        for lang, bleu in scores.items():
+            (folder / f"{lang}.json").write_text(json.dumps({"lang": lang, "bleu": bleu}))
+    argv += [f"cluster_t1={tmp_path / 'actual'}", f"random_t1={tmp_path / 'random'}",
+             "--out-random-tsv", str(tmp_path / "random.tsv")]
+    assert report.main(argv) == 0
+    assert "random_t1" not in read_rows(tmp_path / "bleu.tsv")[0] and "cluster_t1" in read_rows(tmp_path / "bleu.tsv")[0]
+    assert "random_t1" not in read_rows(tmp_path / "places.tsv")[0]
+    assert read_rows(tmp_path / "random.tsv") == [["lang", "cluster_t1", "random_t1", "delta_t1"],
+                                                 ["a", "20.00", "15.00", "-5.00"],
+                                                 ["average", "20.00", "15.00", "-5.00"]]
+    assert "(Table 9)" in (tmp_path / "bleu.md").read_text()

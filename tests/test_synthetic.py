@@ -177,3 +177,25 @@ def test_typology_clusters_recover_groups_across_seeds(seed):
 def test_rejects_bad_scale(tmp_path):
     with pytest.raises(SystemExit):
         S.main(["--out-dir", str(tmp_path), "--scale", "0"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_false_friends_in_exactly_the_documented_families(seed):
+    """The designed interference: forms shared across families, meaning other words, only between the
+    FALSE_FRIENDS families (every pair of their languages), none between any other two families."""
+    languages = S.build_languages(seed)
+    first, second = S.FALSE_FRIENDS
+    classes = S.false_friend_classes()
+    n_loans = sum(round(S.FALSE_FRIEND_SHARE * len(words)) for words in classes)
+    for a, b in itertools.combinations(languages, 2):
+        if a.family == b.family:
+            continue
+        shared = set(a.lexicon.values()) & set(b.lexicon.values())
+        friends = S.false_friends(a, b)
+        if {a.family, b.family} == {first, second}:
+            assert len(friends) == len(shared) == n_loans, (a.code, b.code)
+            word_class = {w: k for k, words in enumerate(classes) for w in words}
+            assert all(word_class[x] == word_class[y] for _, x, y in friends)  # a noun for a noun, ...
+        else:
+            assert not shared, (a.code, b.code, sorted(shared)[:5])
+    assert {lang.code for lang in languages if lang.family in S.FALSE_FRIENDS} == {"na", "nb", "nc", "ea", "eb"}

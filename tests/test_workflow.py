@@ -40,9 +40,34 @@ def test_whole_dag_produces_a_bleu_table(tiny_run):
             assert math.isfinite(float(rows[lang][system])), (lang, system)
         score = json.loads((tiny_run / f"results/eval/teacher/{lang}.json").read_text())
         assert "tok:none" in score["signature"] and score["beam"] == 2 and score["max_len"] == [1.2, 10]
+        assert 0 <= score["chrf"] <= 100 and "nc:6" in score["chrf_signature"]
         hyps = (tiny_run / f"results/eval/teacher/{lang}.hyp").read_text().splitlines()
         refs = (tiny_run / f"results/data/raw/{lang}/test.en").read_text().splitlines()
         assert len(hyps) == len(refs) == score["sentences"]
+    chrf = {r["lang"]: r for r in read_tsv(tiny_run / "results/tables/chrf.tsv")}
+    assert set(chrf) == set(rows) and set(chrf["na"]) == set(rows["na"])
+    # every system against each baseline, per language and metric (a system is not its own baseline)
+    tests = read_tsv(tiny_run / "results/tables/significance.tsv")
+    tested = {(t["lang"], t["system"], t["baseline"], t["metric"]) for t in tests}
+    assert len(tested) == len(tests)
+    systems = [s for s in rows["na"] if s not in ("lang", "train_pairs")] + ["random_t1"]
+    for lang in LANGS:
+        for metric in ("BLEU", "chrF"):
+            for baseline in ("teacher", "universal", "selective_all"):
+                assert {(lang, s, baseline, metric) for s in systems if s != baseline} <= tested
+            assert (lang, "random_t1", "cluster_t1", metric) in tested  # Table 9's test
+    assert all(0 < float(t["p"]) <= 1 and "bs:1000" in t["signature"] for t in tests)
+    md = (tiny_run / "results/tables/bleu.md").read_text()
+    assert "signature: `nrefs:1|bs:1000" in md and "(Table 9)" in md
+    # the random type: type 1's cluster sizes, trained and evaluated, not among the student's assistants
+    import yaml
+
+    clusters = yaml.safe_load((tiny_run / "results/clustering/clusters.yaml").read_text())
+    assert sorted(map(len, clusters["random"].values())) == sorted(map(len, clusters["svcca_all"].values()))
+    table9 = {r["lang"]: r for r in read_tsv(tiny_run / "results/tables/random.tsv")}
+    assert set(table9) == set(LANGS) | {"average"} and "random_t1" not in rows["na"]
+    student_map = json.loads((tiny_run / "results/student/assistants/map.json").read_text())
+    assert not any(name.startswith("random/") for names in student_map.values() for name in names)
 
 
 def test_teachers_share_one_vocabulary(tiny_run):
@@ -100,7 +125,8 @@ def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_o
     assert job_counts(out) == {"train_teacher": 1, "evaluate_teacher": 1, "teacher_store": 1,
                                "train_assistant": len(with_sa), "evaluate_assistant": len(with_sa),
                                "assistant_store": len(clusters_with_sa), "student_assistants": 1,
-                               "train_student": 1, "evaluate_student": 1, "bleu_table": 1, "all": 1}, out
+                               "train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1,
+                               "all": 1}, out
     assert "output: results/teachers/sa/checkpoint_best.pt" in out
     for other in ("na", "nb", "ea"):
         assert f"output: results/teachers/{other}/checkpoint_best.pt" not in out
@@ -229,4 +255,4 @@ def test_changing_an_assistant_or_student_setting_reruns_what_depends_on_it(tiny
     config["student"]["lambda2_end"] = 2.0
     write_config(run / "student.yaml", config)
     counts = job_counts(snakemake(run, "--configfile", str(run / "student.yaml"), "-n").stdout)
-    assert counts == {"train_student": 1, "evaluate_student": 1, "bleu_table": 1, "all": 1}, counts
+    assert counts == {"train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1, "all": 1}, counts

@@ -1,0 +1,57 @@
+"""The demo's time breakdown (bench/demo_time.py) on a hand-made Snakemake log."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import demo_time  # noqa: E402
+
+LOG = """Building DAG of jobs...
+[Tue Dec  1 23:24:58 2026]
+localrule synthetic_corpus:
+    output: results/corpus/synthetic/all_talks_train.tsv
+    jobid: 6
+[Tue Dec  1 23:25:00 2026]
+Finished jobid: 6 (Rule: synthetic_corpus)
+[Tue Dec  1 23:25:05 2026]
+localrule train_teacher:
+    jobid: 7
+    wildcards: lang=na
+[Tue Dec  1 23:25:05 2026]
+rule train_teacher:
+    jobid: 8
+[Tue Dec  1 23:25:45 2026]
+Finished jobid: 7 (Rule: train_teacher)
+[Tue Dec  1 23:25:55 2026]
+Finished jobid: 8 (Rule: train_teacher)
+[Tue Dec  1 23:25:56 2026]
+localcheckpoint clusters:
+    jobid: 9
+"""
+
+
+def test_jobs_rules_and_idle_time(tmp_path):
+    jobs = demo_time.parse_log(LOG)
+    assert {i: (j.rule, j.seconds) for i, j in jobs.items()} == {
+        6: ("synthetic_corpus", 2.0), 7: ("train_teacher", 40.0), 8: ("train_teacher", 50.0), 9: ("clusters", 0.0)}
+    assert demo_time.breakdown(jobs, {}) == [("train_teacher", 2, 90.0, "log"), ("synthetic_corpus", 1, 2.0, "log")]
+    done = [j for j in jobs.values() if j.end]
+    assert demo_time.busy_seconds(done) == 2 + 50  # 23:24:58-23:25:00 and 23:25:05-23:25:55
+    text = demo_time.report(jobs, {}, 2)
+    assert "wall time 57 s" in text and "no job running for 5 s" in text
+    assert "1 jobs started and never finished: clusters#9" in text
+    bench = tmp_path / "benchmarks" / "train_teacher"
+    bench.mkdir(parents=True)
+    for lang, s in (("na", 39.5), ("nb", 48.25)):
+        (bench / f"{lang}.tsv").write_text(f"s\th:m:s\tmax_rss\n{s}\t0:00:39\t100\n")
+    benchmarks = demo_time.benchmark_seconds(tmp_path / "benchmarks")
+    assert demo_time.breakdown(jobs, benchmarks)[0] == ("train_teacher", 2, 87.75, "benchmark")
+
+
+def test_a_job_finished_but_never_started_is_an_error():
+    with pytest.raises(ValueError, match="line 2: job 3 .x. finished but never started"):
+        demo_time.parse_log("[Tue Dec  1 23:24:58 2026]\nFinished jobid: 3 (Rule: x)\n")
