@@ -20,6 +20,9 @@ DEFAULTS = {
     # dev-BLEU decoding stops at 1.2 x source length + 10 tokens (fairseq's recommended --eval-bleu-args):
     # an untrained model would otherwise run on to 200 tokens on every dev sentence
     "eval_bleu_max_len_a": 1.2, "eval_bleu_max_len_b": 10,
+    # what early stopping (--patience) and the best checkpoint follow: dev "bleu" (higher is better) or
+    # dev "loss" (lower is better; smoother than the BLEU of a small dev set)
+    "stop_metric": "bleu",
 }
 
 
@@ -33,7 +36,8 @@ def merged_settings(default: dict, override: dict | None = None) -> dict:
 
 def transformer_args(settings: dict) -> list[str]:
     """fairseq-train arguments of an encoder-decoder Transformer trained with label-smoothed CE,
-    Adam and an inverse square root schedule, early-stopped on dev BLEU (BPE removed)."""
+    Adam and an inverse square root schedule, early-stopped on dev BLEU (BPE removed) or, with
+    stop_metric "loss", on dev loss (dev BLEU is still computed and recorded in the curve)."""
     s = merged_settings(settings)
     args = [
         "--arch", "transformer",
@@ -53,8 +57,13 @@ def transformer_args(settings: dict) -> list[str]:
         "--eval-bleu", "--eval-bleu-args", json.dumps({"beam": s["eval_bleu_beam"], "max_len_a": s["eval_bleu_max_len_a"],
                                                        "max_len_b": s["eval_bleu_max_len_b"]}, separators=(",", ":")),
         "--eval-bleu-remove-bpe", "sentencepiece",
-        "--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric",
     ]
+    if s["stop_metric"] == "bleu":
+        args += ["--best-checkpoint-metric", "bleu", "--maximize-best-checkpoint-metric"]
+    elif s["stop_metric"] == "loss":
+        args += ["--best-checkpoint-metric", "loss"]
+    else:
+        raise ValueError(f"stop_metric: expected 'bleu' or 'loss', got {s['stop_metric']!r}")
     if s["save_interval_updates"]:
         args += ["--save-interval-updates", str(s["save_interval_updates"]), "--keep-interval-updates", "1"]
     return args

@@ -312,6 +312,36 @@ def get_table_columns(wildcards):
     return " ".join(columns + ["hkd=results/eval/student"])
 
 
+def _stops(settings, metric=None):
+    s = fairseq_args.merged_settings(settings)
+    return f"{s['max_epoch']}:{s['patience']}:{metric or s['stop_metric']}"
+
+
+def get_convergence_models(wildcards):
+    """NAME=CURVE:MAX_EPOCH:PATIENCE:METRIC of every model trained (hkd.convergence)."""
+    teachers = {f"teacher/{lang}": teacher_settings(lang) for lang in LANGS}
+    curves = {
+        f"teacher/{lang}": f"results/teachers/{lang}/curve.jsonl" for lang in LANGS
+    }
+    # the universal model is early-stopped on dev loss (fairseq's multilingual task has no dev BLEU)
+    stops = {n: _stops(s) for n, s in teachers.items()}
+    stops["universal"] = _stops(config["universal"]["settings"], "loss")
+    curves["universal"] = "results/universal/curve.jsonl"
+    for c, n in assistant_plan()[0]:
+        stops[f"assistant/{c}/{n}"] = _stops(ASSISTANT["settings"])
+        curves[f"assistant/{c}/{n}"] = f"results/assistants/{c}/{n}/curve.jsonl"
+    stops["student"] = _stops(STUDENT["settings"])
+    curves["student"] = "results/student/curve.jsonl"
+    return " ".join(f"{name}={curves[name]}:{stops[name]}" for name in stops)
+
+
+def get_convergence_curves(wildcards):
+    return [
+        m.partition("=")[2].rsplit(":", 3)[0]
+        for m in get_convergence_models(wildcards).split()
+    ]
+
+
 def get_random_pairs(wildcards):
     """`random_tN=cluster_tN` for each random type: Table 9's tests of random against actual clusters."""
     columns = {c.partition("=")[0] for c in get_table_columns(wildcards).split()}
@@ -338,6 +368,7 @@ def report_targets(wildcards):
     targets = expand("results/eval/teacher/{lang}.json", lang=LANGS)
     targets += expand("results/stores/teacher/{lang}", lang=LANGS) + [
         "results/tables/bleu.tsv",
+        "results/tables/convergence.tsv",
         "results/student/alpha.jsonl",
         "results/clustering/clusters.yaml",
         "results/clustering/membership.tsv",

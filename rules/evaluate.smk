@@ -122,3 +122,19 @@ rule bleu_table:
         " --out-random-tsv {output.random}"
         " --out-tsv {output.table} --out-md {output.markdown} --out-places {output.places}"
         " > {log} 2>&1"
+
+
+rule convergence_table:
+    input:
+        curves=get_convergence_curves,
+        code=code("convergence"),
+    output:
+        "results/tables/convergence.tsv",
+    log:
+        "logs/convergence_table.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        models=get_convergence_models,
+    shell:
+        "python -m hkd.convergence --models {params.models} --out {output} > {log} 2>&1"

@@ -76,6 +76,16 @@ def test_bilingual_args_carry_every_setting():
     assert pairs["--source-lang"] == "kk" and pairs["--encoder-layers"] == "3" and pairs["--lr"] == "0.001"
     assert json.loads(pairs["--eval-bleu-args"]) == {"beam": 4, "max_len_a": 1.2, "max_len_b": 10}
     assert " " not in "".join(args)  # safe to pass through a shell once quoted
+    assert pairs["--best-checkpoint-metric"] == "bleu" and "--maximize-best-checkpoint-metric" in args
+
+
+def test_stop_metric_loss_stops_on_dev_loss_and_still_records_dev_bleu():
+    args = fairseq_args.bilingual_args("kk", "en", {"stop_metric": "loss", "patience": 4})
+    pairs = dict(zip(args, args[1:]))
+    assert pairs["--best-checkpoint-metric"] == "loss" and pairs["--patience"] == "4"
+    assert "--maximize-best-checkpoint-metric" not in args and "--eval-bleu" in args
+    with pytest.raises(ValueError, match="stop_metric"):
+        fairseq_args.bilingual_args("kk", "en", {"stop_metric": "ppl"})
 
 
 def test_student_args_parse_in_fairseq_with_the_config_settings():

@@ -68,6 +68,11 @@ def test_whole_dag_produces_a_bleu_table(tiny_run):
     assert set(table9) == set(LANGS) | {"average"} and "random_t1" not in rows["na"]
     student_map = json.loads((tiny_run / "results/student/assistants/map.json").read_text())
     assert not any(name.startswith("random/") for names in student_map.values() for name in names)
+    stops = {r["model"]: r for r in read_tsv(tiny_run / "results/tables/convergence.tsv")}
+    trained = len(list(tiny_run.glob("results/assistants/*/*/curve.jsonl")))
+    assert len(stops) == len(LANGS) + 1 + trained + 1
+    assert stops["teacher/na"]["last_epoch"] == "2" and stops["teacher/na"]["reason"] == "epoch cap, still improving"
+    assert {r["reason"] for r in stops.values()} <= {"early stopping", "epoch cap", "epoch cap, still improving"}
 
 
 def test_teachers_share_one_vocabulary(tiny_run):
