@@ -4,9 +4,10 @@
         --langs na nb nc ... --seed 1 [--focus gl el] --out-clusters results/clustering/types/random_t1.yaml
 
 The clusters of type --like (read from --clusters, a clusters file holding that type) are slots with
-their sizes; the languages are drawn into them with a seeded shuffle (Python's random.Random(seed)
-over --langs order), so the random type has exactly the cluster sizes of --like, and the same seed
-gives the same clusters (a byte-identical file).
+their sizes; the languages are drawn into them with a seeded shuffle (Python's
+random.Random("SEED:LIKE") over --langs order: each named type draws its own), so the random type
+has exactly the cluster sizes of --like, and the same seed gives the same clusters (a byte-identical
+file).
 
 Without --focus (the demo): every language of --like is drawn; the result is a random partition
 with --like's cluster sizes, and Table 9 compares every language's random cluster against its actual one.
@@ -34,9 +35,10 @@ log = logging.getLogger("hkd.random_clusters")
 
 
 def random_clusters(like: dict[str, list[str]], langs: list[str], seed: int,
-                    focus: list[str] | None = None) -> dict[str, list[str]]:
-    """Clusters c1..cN with the sizes of `like`'s clusters, members drawn with `seed` (see the module's
-    docstring); members in `langs` order, clusters numbered by their first member's position."""
+                    focus: list[str] | None = None, salt: str = "") -> dict[str, list[str]]:
+    """Clusters c1..cN with the sizes of `like`'s clusters, members drawn with `seed` and `salt` (the
+    named type's name: each type draws its own languages); see the module's docstring. Members in
+    `langs` order, clusters numbered by their first member's position."""
     slots = list(like.values())
     clustered = [lang for lang in langs if any(lang in members for members in slots)]
     unknown = sorted({m for members in slots for m in members} - set(langs))
@@ -47,7 +49,7 @@ def random_clusters(like: dict[str, list[str]], langs: list[str], seed: int,
     if missing:
         raise ClustersError(f"--focus: {missing} in no cluster of the named type")
     pool = [lang for lang in clustered if lang not in focus]
-    random.Random(seed).shuffle(pool)
+    random.Random(f"{seed}:{salt}").shuffle(pool)
     labels: dict[str, str] = {}
     for index, members in enumerate(slots):
         kept = [lang for lang in focus if lang in members]
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     clusters, _ = parse_clusters(args.clusters.read_text(encoding="utf-8"), str(args.clusters))
     if args.like not in clusters:
         raise ClustersError(f"{args.clusters}: no type {args.like!r} (types: {', '.join(clusters)})")
-    drawn = random_clusters(clusters[args.like], args.langs, args.seed, args.focus)
+    drawn = random_clusters(clusters[args.like], args.langs, args.seed, args.focus, salt=args.like)
     for name, members in drawn.items():
         log.info("%s %s: %s", args.type, name, " ".join(members))
     sizes = " ".join(str(len(m)) for m in drawn.values())
