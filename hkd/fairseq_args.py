@@ -23,6 +23,7 @@ DEFAULTS = {
     # what early stopping (--patience) and the best checkpoint follow: dev "bleu" (higher is better) or
     # dev "loss" (lower is better; smoother than the BLEU of a small dev set)
     "stop_metric": "bleu",
+    "validate_interval": 1,  # epochs between validations (dev loss and dev BLEU); --patience counts these
 }
 
 
@@ -54,6 +55,7 @@ def transformer_args(settings: dict) -> list[str]:
         "--warmup-init-lr", "1e-07",
         "--max-tokens", str(s["max_tokens"]), "--max-epoch", str(s["max_epoch"]),
         "--patience", str(s["patience"]), "--seed", str(s["seed"]),
+        "--validate-interval", str(s["validate_interval"]),
         "--eval-bleu", "--eval-bleu-args", json.dumps({"beam": s["eval_bleu_beam"], "max_len_a": s["eval_bleu_max_len_a"],
                                                        "max_len_b": s["eval_bleu_max_len_b"]}, separators=(",", ":")),
         "--eval-bleu-remove-bpe", "sentencepiece",

@@ -131,7 +131,7 @@ def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_o
                                "train_assistant": len(with_sa), "evaluate_assistant": len(with_sa),
                                "assistant_store": len(clusters_with_sa), "student_assistants": 1,
                                "train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1,
-                               "all": 1}, out
+                               "convergence_table": 1, "all": 1}, out
     assert "output: results/teachers/sa/checkpoint_best.pt" in out
     for other in ("na", "nb", "ea"):
         assert f"output: results/teachers/{other}/checkpoint_best.pt" not in out
@@ -260,4 +260,5 @@ def test_changing_an_assistant_or_student_setting_reruns_what_depends_on_it(tiny
     config["student"]["lambda2_end"] = 2.0
     write_config(run / "student.yaml", config)
     counts = job_counts(snakemake(run, "--configfile", str(run / "student.yaml"), "-n").stdout)
-    assert counts == {"train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1, "all": 1}, counts
+    assert counts == {"train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1,
+                      "convergence_table": 1, "all": 1}, counts
