@@ -6,9 +6,15 @@
     the paper's type 4 (``wals_kb``, 3 clusters, ARI 1.0; tools/ted53_typology_clusters.py), while
     the 0.65 SVD reduction gives 15 clusters (ARI 0.16): so no reduction by default;
   - ``learned``: the learned vectors as they are (with ``--reduce``: reduced to ``--learned-variance``);
-  - ``svcca``: SVCCA of both (hkd.svcca; SVD to 0.65 / 0.60, CCA, correlation >= 0.5) fitted on
-    ``--fit-subset`` (default: every language with a vector in both views); the other languages
-    are projected from their typology vector;
+  - ``svcca``: SVCCA of both (hkd.svcca; SVD to 0.65 / 0.60, CCA, correlation >= 0.5). With
+    ``--svd recipe`` (default), Oncevay et al.'s: the typology SVD (TruncatedSVD, not centred) is
+    fitted on every row of ``--typology-fit`` (all URIEL languages: hkd.typology --out-all; default
+    the rows of ``--typology``), the learned SVD on every learned vector; with ``--svd centred``,
+    hkd's earlier one (both centred and fitted on the fitting languages). The CCA is fitted on
+    ``--fit-subset`` (default: the languages of ``--langs`` with a vector in both views; Oncevay et
+    al. take every language both views have, the same when the learned vectors are those of the
+    clustered languages, as the universal model's are); the other languages are projected from
+    their typology vector. Views that share no language are an error saying so;
 then clusters it (average linkage on cosine distance, scipy) and writes the clusters of this one type
 (YAML ``{TYPE: {c1: [...], ...}}``), a PNG (silhouette vs k beside the dendrogram), the
 representation (language vectors table, columns d1..dm) and optionally the silhouette curve (TSV)::
@@ -21,12 +27,18 @@ representation (language vectors table, columns d1..dm) and optionally the silho
 
 (``cluster`` may be left out when the first argument is a flag.)
 
+Language codes: a language of ``--langs`` is found in either view under its own code or its ISO
+639-3 codes, macrolanguages included (hkd.typology.codes_of: az, azj or aze), so published language
+vectors keyed by ISO 639-3 can be used as they are (``clustering.learned_vectors``).
+
 Choice of k: the cosine silhouette is computed for every k = 2..n-1 that the dendrogram can cut into
 exactly k clusters (tied merge heights can make a k unreachable; its silhouette is NaN). k is the
 reachable k in 3..n-1 with the highest silhouette, the smallest such k on a tie (silhouettes rounded to
 1e-10). This is Oncevay et al.'s rule "k = 2 replaced by the next best": k = 2 is never taken while
 any k >= 3 is reachable, even if k = 2 scores higher. k = 2 is used only when no k in 3..n-1 is
-reachable (n = 3, or every larger k is tied away). Fewer than 3 languages is an error. Clusters are
+reachable (n = 3, or every larger k is tied away). ``--k`` fixes k instead (the paper's types have
+10, 10, 11 and 3): the dendrogram is cut into exactly k clusters, an error if ties make that
+impossible; the silhouette curve is still written. Fewer than 3 languages is an error. Clusters are
 named c1..cN by their first member's position in ``--langs``, members in ``--langs`` order.
 
 ``combine``: merges per-type clusters files (types in the order given) into one clusters file,
@@ -74,10 +86,11 @@ from hkd.clusters import (
     validate,
     write_clusters,
 )
-from hkd.typology import VectorsError, format_value, read_vectors, select, write_atomic, write_vectors
+from hkd.typology import VectorsError, codes_of, format_value, key_of, read_vectors, select_codes, write_atomic, write_vectors
 
 log = logging.getLogger("hkd.clustering")
 METHODS = ("svcca", "learned", "typology")
+SVD_RECIPES = ("recipe", "centred")
 
 
 @dataclass
@@ -103,8 +116,8 @@ def choose_k(curve: dict[int, float]) -> int:
     raise ValueError("no number of clusters k in 2..n-1 can be cut from the dendrogram")
 
 
-def cluster_vectors(X: np.ndarray, langs: list[str]) -> Clustering:
-    """Average-linkage clustering on cosine distance, k by cosine silhouette (see module docstring)."""
+def cluster_vectors(X: np.ndarray, langs: list[str], k: int | None = None) -> Clustering:
+    """Average-linkage clustering on cosine distance, k by cosine silhouette or given (module docstring)."""
     X = np.asarray(X, dtype=float)
     n = len(langs)
     twice = sorted({lang for lang in langs if langs.count(lang) > 1})
@@ -122,14 +135,19 @@ def cluster_vectors(X: np.ndarray, langs: list[str]) -> Clustering:
     Z = linkage(distances, method="average")
     curve: dict[int, float] = {}
     assignments: dict[int, np.ndarray] = {}
-    for k in range(2, n):
-        labels = fcluster(Z, t=k, criterion="maxclust")
-        if len(set(labels)) != k:
-            curve[k] = math.nan
+    for cut in range(2, n):
+        labels = fcluster(Z, t=cut, criterion="maxclust")
+        if len(set(labels)) != cut:
+            curve[cut] = math.nan
             continue
-        curve[k] = float(silhouette_score(X, labels, metric="cosine"))
-        assignments[k] = labels
-    k = choose_k(curve)
+        curve[cut] = float(silhouette_score(X, labels, metric="cosine"))
+        assignments[cut] = labels
+    if k is None:
+        k = choose_k(curve)
+    elif not 2 <= k <= n - 1:
+        raise ValueError(f"k = {k}: {n} languages can be cut into 2..{n - 1} clusters")
+    elif k not in assignments:
+        raise ValueError(f"k = {k}: tied merge heights make exactly {k} clusters impossible to cut")
     raw = {lang: str(label) for lang, label in zip(langs, assignments[k])}
     named = {lang: name for name, members in canonical(raw, langs).items() for lang in members}
     return Clustering(list(langs), named, k, curve, Z)
@@ -173,32 +191,65 @@ def representation(
     learned_variance: float = 0.60,
     min_corr: float = 0.5,
     reduce: bool = False,
+    typology_fit: dict | None = None,
+    svd: str = "recipe",
 ) -> np.ndarray:
-    """Vectors [len(langs), m] that the clustering of one type uses."""
+    """Vectors [len(langs), m] that the clustering of one type uses.
+
+    typology_fit: the rows the typology SVD is fitted on under the recipe (default: typology's);
+    svd: ``recipe`` (Oncevay et al.) or ``centred`` (module docstring)."""
+    if svd not in SVD_RECIPES:
+        raise ValueError(f"unknown SVD recipe {svd!r}; choose from {SVD_RECIPES}")
     if method in ("typology", "learned"):
         view, variance = (typology, typology_variance) if method == "typology" else (learned, learned_variance)
         if view is None:
             raise ValueError(f"method {method} needs --{method}")
-        X = select(view, langs, f"--{method}")
-        return svcca.svd_reduce(X, variance).transform(X) if reduce else X
+        X = select_codes(view, langs, f"--{method}")
+        if not reduce:
+            return X
+        if svd == "centred":
+            return svcca.svd_reduce(X, variance).transform(X)
+        fit_rows = typology_fit if method == "typology" and typology_fit is not None else view
+        return svcca.truncated_svd(np.stack(list(fit_rows.values())), variance).transform(X)
     if method != "svcca":
         raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
     if typology is None or learned is None:
         raise ValueError("method svcca needs both --typology and --learned")
-    fit = fit_subset or [lang for lang in typology if lang in learned]
-    for view, source in ((typology, "--typology"), (learned, "--learned")):
-        select(view, fit, f"{source} (fitting languages)")
-    model = svcca.fit_svcca(
-        select(typology, fit, "--typology"),
-        select(learned, fit, "--learned"),
-        typology_variance,
-        learned_variance,
-        min_corr,
-    )
+    if fit_subset:
+        fit = list(fit_subset)
+    else:
+        fit = [lang for lang in langs if key_of(typology, lang, "--typology") and key_of(learned, lang, "--learned")]
+        if not fit:
+            raise ValueError(
+                "the two views share no language code: --typology has "
+                f"{' '.join(list(typology)[:8])}{' ...' if len(typology) > 8 else ''}, --learned has "
+                f"{' '.join(list(learned)[:8])}{' ...' if len(learned) > 8 else ''} (for --langs "
+                f"{' '.join(langs[:8])}{' ...' if len(langs) > 8 else ''}; codes are matched through "
+                "hkd.typology.codes_of, e.g. az = azj = aze)"
+            )
+    X_typology = select_codes(typology, fit, "--typology (fitting languages)")
+    X_learned = select_codes(learned, fit, "--learned (fitting languages)")
+    if svd == "centred":
+        model = svcca.fit_svcca(X_typology, X_learned, typology_variance, learned_variance, min_corr)
+        fitted = "the fitting languages"
+    else:
+        rows = typology_fit if typology_fit is not None else typology
+        model = svcca.fit_svcca_recipe(
+            X_typology,
+            X_learned,
+            np.stack(list(rows.values())),
+            np.stack(list(learned.values())),
+            typology_variance,
+            learned_variance,
+            min_corr,
+        )
+        fitted = f"{len(rows)} typology rows and {len(learned)} learned vectors"
     log.info(
-        "svcca: fitted on %d languages; reduced dims typology %d, learned %d; canonical "
-        "correlations %s; kept %d (>= %s)",
+        "svcca (%s): CCA fitted on %d languages; SVDs on %s; reduced dims typology %d, learned %d; "
+        "canonical correlations %s; kept %d (>= %s)",
+        svd,
         len(fit),
+        fitted,
         model.typology.n_dims,
         model.learned.n_dims,
         " ".join(f"{c:.3f}" for c in model.correlations),
@@ -208,7 +259,7 @@ def representation(
     projected = [lang for lang in langs if lang not in fit]
     if projected:
         log.info("svcca: projected from typology only: %s", " ".join(projected))
-    return model.transform(select(typology, langs, "--typology"))
+    return model.transform(select_codes(typology, langs, "--typology"))
 
 
 def adjusted_rand(labels: dict[str, str], reference: dict[str, str]) -> tuple[float, int]:
@@ -247,6 +298,11 @@ def run_cluster(args) -> int:
         raise ClustersError(f"--type {args.type!r} is not an identifier ([A-Za-z][A-Za-z0-9_]*)")
     typology = read_vectors(args.typology) if args.typology else None
     learned = read_vectors(args.learned) if args.learned else None
+    typology_fit = read_vectors(args.typology_fit) if args.typology_fit else None
+    if typology_fit is not None and typology is not None:
+        widths = {len(next(iter(typology.values()))), len(next(iter(typology_fit.values())))}
+        if len(widths) > 1:
+            raise VectorsError(f"--typology-fit {args.typology_fit}: its width differs from --typology's")
     if args.method in ("typology", "svcca") and typology is None:
         raise VectorsError(f"--method {args.method} needs --typology")
     if args.method == "learned" and learned is None:
@@ -262,8 +318,10 @@ def run_cluster(args) -> int:
         args.learned_variance,
         args.min_corr,
         args.reduce,
+        typology_fit,
+        args.svd,
     )
-    result = cluster_vectors(X, langs)
+    result = cluster_vectors(X, langs, args.k)
     clusters = result.clusters()
     best = result.silhouette[result.k]
     log.info("%s: %d languages, %d dims, k = %d (silhouette %.4f)", args.type, len(langs), X.shape[1], result.k, best)
@@ -347,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--learned-variance", type=float, default=0.60, help="SVD explained variance (0.60)")
     one.add_argument("--reduce", action="store_true", help="typology/learned: SVD-reduce the view first")
     one.add_argument("--min-corr", type=float, default=0.5, help="svcca: minimum canonical correlation (0.5)")
+    one.add_argument("--typology-fit", type=Path, help="recipe: rows the typology SVD is fitted on (all URIEL)")
+    one.add_argument("--svd", choices=SVD_RECIPES, default="recipe", help="recipe (Oncevay et al.) or centred")
+    one.add_argument("--k", type=int, help="the number of clusters (default: by silhouette)")
     one.add_argument("--out-clusters", type=Path, required=True)
     one.add_argument("--out-plot", type=Path, required=True)
     one.add_argument("--out-vectors", type=Path, required=True)

@@ -40,6 +40,8 @@ def check(config: dict) -> None:
         for lang in spec.get("fit_subset") or []:
             if lang not in langs:
                 raise ConfigError(f"clustering.types.{name}.fit_subset: {lang!r} is not in `languages`")
+        if spec.get("k") is not None and spec["k"] >= len(langs):
+            raise ConfigError(f"clustering.types.{name}.k: {spec['k']} clusters of {len(langs)} languages (at most {len(langs) - 1})")
         if spec.get("fit_subset") and spec["method"] != "svcca":
             raise ConfigError(f"clustering.types.{name}.fit_subset: only the svcca method is fitted on a subset")
     for name, spec in clustering["types"].items():

@@ -17,6 +17,16 @@ macrolanguage: az -> azj, mn -> khk, sq -> als, zh -> cmn, ms -> zlm, fa -> pes,
 and et -> est as in Oncevay et al. 2020 (src/tedlangs.py). A 3-letter code that URIEL knows is taken
 as is. A code that maps to nothing URIEL knows is an error naming it: a language is never dropped.
 
+Vectors files keyed otherwise (``codes_of``, ``select_codes``): a language of the config is found in
+a vectors file under its own code, its ``TED_TO_ISO3`` code, or the other ISO 639-3 code of the
+same language (``OTHER_ISO3``: the macrolanguage where URIEL has the individual language, az ->
+aze, zh -> zho, ..., as lang2vec and published language-vector files key them); a file holding two
+of them for one language is an error naming both.
+
+``--out-all FILE`` also writes every language URIEL has in the feature set (3,718 in syntax_knn,
+keyed by ISO 639-3), the rows hkd.clustering fits the typology SVD on (Oncevay et al.); a language
+with a missing value is left out of it, and the log says how many.
+
 Missing values: ``syntax_knn`` (default; 103 kNN-imputed binary syntax features) has none. Raw
 ``syntax_wals`` marks missing values ``--`` (and is empty for glg, hrv, kaz, slk, srp, zlm). By
 default a language with any missing value is an error naming it; ``--allow-missing impute-mean``
@@ -50,6 +60,14 @@ TED_TO_ISO3 = {
     "my": "mya", "nb": "nob", "nl": "nld", "pl": "pol", "pt": "por", "ro": "ron", "ru": "rus",
     "sk": "slk", "sl": "slv", "sq": "als", "sr": "srp", "sv": "swe", "ta": "tam", "th": "tha",
     "tr": "tur", "uk": "ukr", "ur": "urd", "vi": "vie", "zh": "cmn",
+}
+# fmt: on
+# The other ISO 639-3 code of a TED language: the macrolanguage where TED_TO_ISO3 names an individual
+# language, the individual language where it names a macrolanguage (et: est -> ekk).
+# fmt: off
+OTHER_ISO3 = {
+    "ar": "ara", "az": "aze", "et": "ekk", "fa": "fas", "mn": "mon", "ms": "msa", "nb": "nor",
+    "sq": "sqi", "zh": "zho",
 }
 # fmt: on
 MISSING_POLICIES = ("error", "impute-mean")
@@ -219,6 +237,44 @@ def select(vectors: dict[str, np.ndarray], langs: list[str], source: str) -> np.
     return np.stack([vectors[lang] for lang in langs])
 
 
+def codes_of(lang: str) -> list[str]:
+    """The codes a language may be keyed by in a vectors file: its own, then its ISO 639-3 codes."""
+    return list(dict.fromkeys(c for c in (lang, TED_TO_ISO3.get(lang), OTHER_ISO3.get(lang)) if c))
+
+
+def key_of(vectors: dict, lang: str, source: str) -> str | None:
+    """The key of `lang` in `vectors` (see codes_of); None when there is none; two is an error."""
+    found = [code for code in codes_of(lang) if code in vectors]
+    if len(found) > 1:
+        raise VectorsError(f"{source}: language {lang!r} is there under {' and '.join(found)}: keep one")
+    return found[0] if found else None
+
+
+def select_codes(vectors: dict[str, np.ndarray], langs: list[str], source: str) -> np.ndarray:
+    """``select`` through the code map: each language under any of its codes (codes_of)."""
+    keys = {lang: key_of(vectors, lang, source) for lang in langs}
+    missing = [lang for lang, key in keys.items() if key is None]
+    if missing:
+        tried = "; ".join(f"{lang}: {', '.join(codes_of(lang))}" for lang in missing)
+        raise VectorsError(f"{source}: no vector for language(s) {' '.join(missing)} (codes tried: {tried})")
+    return np.stack([vectors[keys[lang]] for lang in langs])
+
+
+def all_uriel(feature_set: str) -> tuple[list[str], list[str], np.ndarray]:
+    """(ISO 639-3 codes, feature names, matrix) of every URIEL language with no missing value."""
+    l2v = _lang2vec()
+    if feature_set not in l2v.FEATURE_SETS_DICT or feature_set == "learned":
+        raise VectorsError(f"unknown or unsupported lang2vec feature set {feature_set!r}")
+    codes = sorted(l2v.URIEL_LANGUAGES)
+    table = l2v.get_features(codes, feature_set, header=True)
+    names = [str(n) for n in table["CODE"]]
+    complete = [c for c in codes if "--" not in table[c]]
+    if len(complete) < len(codes):
+        log.warning("%s: %d of %d URIEL languages have a missing value: left out of the fitting table",
+                    feature_set, len(codes) - len(complete), len(codes))
+    return complete, names, np.array([[float(v) for v in table[c]] for c in complete], dtype=float)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--langs", nargs="+", required=True, help="language codes (TED ISO 639-1)")
@@ -237,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         help="override the ISO 639-3 code of one language (repeatable)",
     )
     parser.add_argument("--out", type=Path, required=True, help="language vectors table (TSV)")
+    parser.add_argument("--out-all", type=Path, help="also every URIEL language of the feature set (TSV)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
     overrides = {}
@@ -248,6 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     names, matrix = uriel_features(args.langs, args.feature_set, args.allow_missing, overrides)
     write_vectors(args.out, args.langs, names, matrix)
     log.info("wrote %d languages x %d %s features to %s", len(args.langs), len(names), args.feature_set, args.out)
+    if args.out_all:
+        codes, all_names, all_matrix = all_uriel(args.feature_set)
+        if all_names != names:
+            raise VectorsError(f"{args.feature_set}: the features of all languages differ from those written")
+        write_vectors(args.out_all, codes, all_names, all_matrix)
+        log.info("wrote all %d URIEL languages x %d features to %s", len(codes), len(names), args.out_all)
     return 0
 
 

@@ -24,7 +24,8 @@ rule typology_vectors:
     input:
         code=code("typology"),
     output:
-        "results/clustering/typology_{features}.tsv",
+        langs="results/clustering/typology_{features}.tsv",
+        uriel="results/clustering/uriel_{features}.tsv",
     log:
         "logs/typology_vectors/{features}.log",
     wildcard_constraints:
@@ -35,12 +36,13 @@ rule typology_vectors:
         langs=" ".join(LANGS),
     shell:
         "python -m hkd.typology --langs {params.langs} --feature-set {wildcards.features}"
-        " --out {output} > {log} 2>&1"
+        " --out {output.langs} --out-all {output.uriel} > {log} 2>&1"
 
 
 rule cluster_type:
     input:
         typology=get_typology_table,
+        typology_fit=get_typology_fit_table,
         learned=get_learned_vectors,
         code=code("clustering"),
     output:
@@ -66,9 +68,16 @@ rule cluster_type:
         typology_variance=CLUSTERING.get("typology_variance", 0.65),
         learned_variance=CLUSTERING.get("learned_variance", 0.60),
         min_corr=CLUSTERING.get("min_corr", 0.5),
+        svd=CLUSTERING.get("svd", "recipe"),
+        k=lambda wildcards: (
+            f"--k {CLUSTERING['types'][wildcards.ctype]['k']}"
+            if "k" in CLUSTERING["types"][wildcards.ctype]
+            else ""
+        ),
     shell:
         "python -m hkd.clustering cluster --type {wildcards.ctype} --method {params.method}"
-        " --typology {input.typology} --learned {input.learned} {params.fit_subset}"
+        " --typology {input.typology} --typology-fit {input.typology_fit} --svd {params.svd}"
+        " --learned {input.learned} {params.fit_subset} {params.k}"
         " --langs {params.langs} --typology-variance {params.typology_variance}"
         " --learned-variance {params.learned_variance} --min-corr {params.min_corr}"
         " --out-clusters {output.clusters} --out-plot {output.plot}"

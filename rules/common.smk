@@ -47,6 +47,12 @@ def corpus_files(wildcards=None):
     return {s: f"results/corpus/{source}/all_talks_{s}.tsv" for s in SPLITS}
 
 
+def synthetic_plan(wildcards=None):
+    """The synthetic corpus's language plan, when the config names one (else the demo's ten)."""
+    plan = (config["corpus"].get("synthetic") or {}).get("languages")
+    return {"plan": plan} if plan else {}
+
+
 def raw_pair_files(lang, splits=SPLITS):
     return [
         f"results/data/raw/{lang}/{s}.{side}" for s in splits for side in (lang, TARGET)
@@ -122,6 +128,13 @@ def get_typology_table(wildcards=None):
     if CLUSTERING["typology"] == "synthetic":
         return "results/corpus/synthetic/typology.tsv"
     return f"results/clustering/typology_{CLUSTERING['typology']}.tsv"
+
+
+def get_typology_fit_table(wildcards=None):
+    """The rows the typology SVD is fitted on: every URIEL language (the demo: its own table)."""
+    if CLUSTERING["typology"] == "synthetic":
+        return get_typology_table()
+    return f"results/clustering/uriel_{CLUSTERING['typology']}.tsv"
 
 
 def get_learned_vectors(wildcards=None):
@@ -377,4 +390,6 @@ def report_targets(wildcards):
         targets += expand("results/clustering/types/{ctype}.png", ctype=VECTOR_TYPES)
     if config["corpus"]["source"] == "synthetic":
         targets.append("results/clustering/ari.tsv")
+    if config["evaluation"].get("paper_table"):
+        targets.append("results/tables/vs_paper.md")
     return targets
