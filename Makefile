@@ -2,12 +2,13 @@
 #   make demo   the whole HKD DAG on the embedded demo corpus (CPU)
 #   make test   the test suite (what CI runs)
 #   make kill-campaign   the tiny workflow killed at KILLS random moments, rerun each time (README)
+#   make rehearsal  the paper's TED-53 DAG at full width with tiny sizes, on CPU, in rehearsal/
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test install lint clean-demo kill-campaign
+.PHONY: demo rehearsal test install lint clean-demo kill-campaign
 
 install:
 	bash tools/install.sh
@@ -15,6 +16,15 @@ install:
 demo: install
 	snakemake --profile profiles/local --cores $(CORES)
 	@echo "BLEU table: results/tables/bleu.md"; cat results/tables/bleu.md
+
+# config/rehearsal.yaml in the folder rehearsal/ (its own results/, logs/; config/ seen through a link)
+rehearsal: install
+	mkdir -p rehearsal && ln -sfn ../config rehearsal/config
+	@start=$$(date +%s); \
+	snakemake --profile profiles/local --cores $(CORES) --configfile config/rehearsal.yaml \
+		--directory rehearsal && \
+	echo "rehearsal: $$(( $$(date +%s) - start )) s wall on $(CORES) cores"
+	@echo "BLEU beside the paper's Table 6: rehearsal/results/tables/vs_paper.md"
 
 test: install
 	bash tools/run-tests.sh

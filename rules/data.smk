@@ -3,6 +3,7 @@
 
 rule synthetic_corpus:
     input:
+        unpack(synthetic_plan),
         code=code("synthetic"),
     output:
         **{s: f"results/corpus/synthetic/all_talks_{s}.tsv" for s in SPLITS},
@@ -15,9 +16,12 @@ rule synthetic_corpus:
     params:
         seed=config["corpus"].get("synthetic", {}).get("seed", 1),
         scale=config["corpus"].get("synthetic", {}).get("scale", 1.0),
+        plan=lambda wildcards, input: (
+            f"--languages {input.plan}" if "plan" in input.keys() else ""
+        ),
     shell:
         "python -m hkd.synthetic --out-dir $(dirname {output.train}) --seed {params.seed}"
-        " --scale {params.scale} > {log} 2>&1"
+        " --scale {params.scale} {params.plan} > {log} 2>&1"
 
 
 rule fetch_archive:

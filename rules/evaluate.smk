@@ -138,3 +138,20 @@ rule convergence_table:
         models=get_convergence_models,
     shell:
         "python -m hkd.convergence --models {params.models} --out {output} > {log} 2>&1"
+
+
+rule paper_table:
+    input:
+        table="results/tables/bleu.tsv",
+        paper=config["evaluation"].get("paper_table") or "config/paper_table6.tsv",
+        code=code("paper_table"),
+    output:
+        tsv="results/tables/vs_paper.tsv",
+        markdown="results/tables/vs_paper.md",
+    log:
+        "logs/paper_table.log",
+    conda:
+        "../envs/data.yaml"
+    shell:
+        "python -m hkd.paper_table --table {input.table} --paper {input.paper}"
+        " --out-tsv {output.tsv} --out-md {output.markdown} > {log} 2>&1"
