@@ -66,6 +66,21 @@ def check(config: dict) -> None:
     if clustering["typology"] == "synthetic" and config["corpus"]["source"] != "synthetic":
         raise ConfigError("clustering.typology: `synthetic` needs corpus.source: synthetic "
                           "(use syntax_knn for a real corpus)")
+    if clustering["clusters"] == "computed" and clustering["typology"] != "synthetic":
+        check_typology_codes(langs, clustering["typology"])
+
+
+def check_typology_codes(langs: list[str], feature_set: str) -> None:
+    """Every language must be known to the typology stage (hkd.typology's code map, or URIEL itself)."""
+    from hkd.typology import unknown_codes
+
+    unknown = unknown_codes(langs)
+    if unknown:
+        raise ConfigError(
+            f"languages: {', '.join(map(repr, unknown))}: unknown to the typology stage (clustering.typology: "
+            f"{feature_set}): neither a TED code of hkd.typology.TED_TO_ISO3 nor an ISO 639-3 code that URIEL "
+            "(lang2vec) knows; check the spelling, or give the clusters as a file (clustering.clusters)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,16 @@ Commands::
     python -m hkd.corpus from-parquet --parquet-dir data/ted/parquet --out-dir data/ted
     python -m hkd.corpus local --path /some/ted_talks.tar.gz|TSV_DIR|PARQUET_DIR --out-dir data/ted
 
+``unpack``, ``fetch-mirror``, ``from-parquet`` and ``local`` take ``--langs CODE ...``: the language
+columns the run needs (the workflow passes its languages, merge sources and target), checked against
+the corpus header as soon as it is known, so that an unknown code fails here, naming the code and
+the file, and not hours later. A local path may start with ``~``.
+
+TSVs from an archive or a local folder are read by the one corpus reader (:mod:`hkd.tsv`: a UTF-8
+byte-order mark and CRLF line ends accepted; bytes that are not UTF-8, CR-only line ends and ragged
+rows refused, naming the file, line and byte) and written in the canonical form: no byte-order mark,
+LF line ends.
+
 ``fetch`` downloads to ``OUT.part``, resumes with ``Range`` requests, checks the file's magic bytes
 (gzip) and an optional sha256, and only then renames to ``OUT``. The original URL (phontron.com) now
 serves an HTML page: use the parquet mirror (``corpus.source: mirror`` in the config) instead.
@@ -36,7 +46,6 @@ import itertools
 import logging
 import os
 import re
-import shutil
 import sys
 import tarfile
 import time
@@ -48,6 +57,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from hkd.tsv import TsvError, iter_rows
 
 log = logging.getLogger("hkd.corpus")
 
@@ -244,16 +255,45 @@ def _atomic_outputs(out_dir: Path, names):
             tmp.unlink(missing_ok=True)
 
 
-def check_tsv_header(path: Path, label: str | None = None) -> list[str]:
-    """Return the header of a corpus TSV; raise CorpusError unless it is talk_name + languages incl. en."""
-    with open(path, encoding="utf-8", newline="") as f:
-        header = f.readline().rstrip("\r\n").split("\t")
+def check_header(header: list[str], where: str, langs: list[str] | None = None) -> list[str]:
+    """Raise CorpusError unless ``header`` is talk_name + language codes incl. en and every one of ``langs``."""
     if header[0] != "talk_name" or "en" not in header[1:]:
         raise CorpusError(
-            f"{label or path}: line 1 is not a TED corpus header (want 'talk_name<TAB>...en...', "
-            f"got {header[:4]!r}...)"
+            f"{where}: line 1 is not a TED corpus header (want 'talk_name<TAB>...en...', got {header[:4]!r}...)"
         )
+    check_languages(header[1:], where, langs)
     return header
+
+
+def check_languages(columns, where: str, langs: list[str] | None) -> None:
+    """Raise CorpusError naming every code of ``langs`` that is not a language column of the corpus."""
+    unknown = [lang for lang in langs or [] if lang not in columns]
+    if unknown:
+        raise CorpusError(
+            f"{where}: language(s) {', '.join(map(repr, unknown))} not in the corpus (asked for with --langs: "
+            f"the config's languages, merge sources and target); its language columns are: {' '.join(columns)}"
+        )
+
+
+def check_tsv_header(path: Path, label: str | None = None, langs: list[str] | None = None) -> list[str]:
+    """Return the header of a corpus TSV (read by hkd.tsv's reader) after :func:`check_header`."""
+    for _, header in iter_rows(path, label=label):
+        return check_header(header, label or str(path), langs)
+    raise CorpusError(f"{label or path}: empty file, expected a header starting with 'talk_name'")
+
+
+def write_canonical(rows, out_path: Path, where: str, langs: list[str] | None = None) -> int:
+    """Write the rows of :func:`hkd.tsv.iter_rows` as a canonical TSV (LF, no byte-order mark), after
+    checking the header; return the number of data rows."""
+    n = -1
+    with open(out_path, "w", encoding="utf-8", newline="\n") as out:
+        for n, (_, cells) in enumerate(rows):
+            if n == 0:
+                check_header(cells, where, langs)
+            out.write("\t".join(cells) + "\n")
+    if n < 0:
+        raise CorpusError(f"{where}: empty file, expected a header starting with 'talk_name'")
+    return n
 
 
 def read_tsv(path: Path, columns: list[str] | None = None):
@@ -270,8 +310,9 @@ def _unsafe_member(name: str) -> bool:
     return name.startswith(("/", "\\")) or ".." in parts or (bool(parts) and ":" in parts[0])
 
 
-def unpack(archive: Path, out_dir: Path) -> list[Path]:
-    """Extract the three ``all_talks_*.tsv`` (at top level or in a folder) from a tar(.gz) archive."""
+def unpack(archive: Path, out_dir: Path, langs: list[str] | None = None) -> list[Path]:
+    """Extract the three ``all_talks_*.tsv`` (at top level or in a folder) from a tar(.gz) archive,
+    each read and checked by the corpus reader on the way (see :func:`write_canonical`)."""
     archive, out_dir = Path(archive), Path(out_dir)
     wanted = set(SPLIT_FILES.values())
     found: dict[str, str] = {}
@@ -288,8 +329,9 @@ def unpack(archive: Path, out_dir: Path) -> list[Path]:
                         raise CorpusError(f"{archive}: {base} twice ({found[base]!r}, {member.name!r})")
                     found[base] = member.name
                     log.info("extracting %s (%d bytes)", member.name, member.size)
-                    with tar.extractfile(member) as src, open(tmps[base], "wb") as dst:
-                        shutil.copyfileobj(src, dst, 1 << 20)
+                    where = f"{archive}:{member.name}"
+                    with tar.extractfile(member) as src:
+                        write_canonical(iter_rows(where, stream=src), tmps[base], where, langs)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
             raise CorpusError(f"{archive}: cannot read the archive: {e}") from e
         missing = sorted(wanted - set(found))
@@ -297,29 +339,30 @@ def unpack(archive: Path, out_dir: Path) -> list[Path]:
             raise CorpusError(
                 f"{archive}: no member named {', '.join(missing)} (found: {sorted(found.values())})"
             )
-        for base, tmp in tmps.items():
-            check_tsv_header(tmp, f"{archive}:{found[base]}")
     return [out_dir / n for n in SPLIT_FILES.values()]
 
 
-def copy_tsvs(src_dir: Path, out_dir: Path) -> list[Path]:
-    """Copy the three TSVs from a directory (after checking their headers)."""
+def copy_tsvs(src_dir: Path, out_dir: Path, langs: list[str] | None = None) -> list[Path]:
+    """Copy the three TSVs from a directory in the canonical form, every line read by the corpus reader."""
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     names = list(SPLIT_FILES.values())
-    for n in names:
-        check_tsv_header(src_dir / n)
+    for n in names:  # the headers first: a wrong one fails before any copying
+        check_tsv_header(src_dir / n, langs=langs)
     if src_dir.resolve() == out_dir.resolve():
         return [out_dir / n for n in names]
     with _atomic_outputs(out_dir, names) as tmps:
         for n in names:
-            shutil.copyfile(src_dir / n, tmps[n])
+            rows = write_canonical(iter_rows(src_dir / n), tmps[n], str(src_dir / n), langs)
+            log.info("%s: %d rows", src_dir / n, rows)
     return [out_dir / n for n in names]
 
 
 # ------------------------------------------------------------------------------ parquet mirror
 
 
-def fetch_mirror(base_url: str, out_dir: Path, parquet_dir: Path | None = None, **fetch_kw) -> list[Path]:
+def fetch_mirror(
+    base_url: str, out_dir: Path, parquet_dir: Path | None = None, langs: list[str] | None = None, **fetch_kw
+) -> list[Path]:
     """Fetch ``plain_text/{split}/NNNN.parquet`` shards until a 404, then convert to the TSVs.
 
     Shards go to ``parquet_dir`` (default ``out_dir/parquet``) as ``{split}/NNNN.parquet``; shards
@@ -344,7 +387,7 @@ def fetch_mirror(base_url: str, out_dir: Path, parquet_dir: Path | None = None, 
                     ) from None
                 log.info("split %s: %d shard(s)", split, i)
                 break
-    return from_parquet(parquet_dir, out_dir)
+    return from_parquet(parquet_dir, out_dir, langs=langs)
 
 
 def find_parquet_shards(parquet_dir: Path) -> dict[str, list[Path]]:
@@ -430,7 +473,9 @@ def _convert_shard(path: Path, out, columns: list[str], batch_size: int) -> int:
     return n
 
 
-def from_parquet(parquet_dir: Path, out_dir: Path, batch_size: int = 4096) -> list[Path]:
+def from_parquet(
+    parquet_dir: Path, out_dir: Path, batch_size: int = 4096, langs: list[str] | None = None
+) -> list[Path]:
     """Convert the mirror's parquet shards to the three TSVs, streaming batch by batch."""
     shards = find_parquet_shards(parquet_dir)
     seen: set[str] = set()
@@ -439,6 +484,7 @@ def from_parquet(parquet_dir: Path, out_dir: Path, batch_size: int = 4096) -> li
     columns = column_order(seen)
     if "en" not in columns:
         raise CorpusError(f"{parquet_dir}: no 'en' translations in any shard")
+    check_languages(columns, f"{parquet_dir} (parquet shards)", langs)
     absent = [c for c in TED_LANGUAGES if c not in seen]
     if absent:
         log.warning("languages absent from the mirror (no column written): %s", " ".join(absent))
@@ -454,23 +500,48 @@ def from_parquet(parquet_dir: Path, out_dir: Path, batch_size: int = 4096) -> li
     return [Path(out_dir) / n for n in names.values()]
 
 
-def from_local(path: Path, out_dir: Path) -> list[Path]:
-    """A local ``ted_talks.tar.gz``, a directory with the three TSVs, or a directory of parquet shards."""
-    path = Path(path)
+def local_kind(path: Path | str) -> tuple[str, list[Path]]:
+    """What a local corpus path is ('archive', 'tsv' or 'parquet') and the files it is read from
+    (``~`` expanded); the workflow declares those files as inputs, so that a changed corpus is read again."""
+    path = Path(path).expanduser()
     if path.is_file():
         if not tarfile.is_tarfile(path):
             raise CorpusError(f"{path}: not a tar archive (want ted_talks.tar.gz, a TSV or parquet dir)")
-        return unpack(path, out_dir)
+        return "archive", [path]
     if not path.is_dir():
         raise CorpusError(f"{path}: no such file or directory")
     if all((path / n).is_file() for n in SPLIT_FILES.values()):
-        return copy_tsvs(path, out_dir)
-    if any(path.rglob("*.parquet")):
-        return from_parquet(path, out_dir)
+        return "tsv", [path / n for n in SPLIT_FILES.values()]
+    shards = sorted(path.rglob("*.parquet"))
+    if shards:
+        return "parquet", shards
     raise CorpusError(
         f"{path}: holds neither {', '.join(SPLIT_FILES.values())} nor parquet shards "
         "({train,validation,test}/NNNN.parquet)"
     )
+
+
+def fingerprint(files) -> str:
+    """``path:size:mtime_ns`` of each file (a missing one: ``path:missing``): what changes when a file does."""
+    parts = []
+    for f in map(Path, files):
+        try:
+            st = f.stat()
+            parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
+        except FileNotFoundError:
+            parts.append(f"{f}:missing")
+    return " ".join(parts)
+
+
+def from_local(path: Path, out_dir: Path, langs: list[str] | None = None) -> list[Path]:
+    """A local ``ted_talks.tar.gz``, a directory with the three TSVs, or a directory of parquet shards."""
+    path = Path(path).expanduser()
+    kind, files = local_kind(path)
+    if kind == "archive":
+        return unpack(path, out_dir, langs)
+    if kind == "tsv":
+        return copy_tsvs(path, out_dir, langs)
+    return from_parquet(path, out_dir, langs=langs)
 
 
 # -------------------------------------------------------------------------------------------- CLI
@@ -479,25 +550,27 @@ def from_local(path: Path, out_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hkd.corpus", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
+    langs = argparse.ArgumentParser(add_help=False)  # for the commands that see the corpus header
+    langs.add_argument("--langs", nargs="+", metavar="CODE", help="language columns the corpus must have")
     p = sub.add_parser("fetch", help="resumable, verified download of ted_talks.tar.gz")
     p.add_argument("--url", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--sha256")
     p.add_argument("--retries", type=int, default=3)
     p.add_argument("--timeout", type=float, default=60.0)
-    p = sub.add_parser("unpack", help="extract the three TSVs from the archive")
+    p = sub.add_parser("unpack", parents=[langs], help="extract the three TSVs from the archive")
     p.add_argument("--archive", required=True, type=Path)
     p.add_argument("--out-dir", required=True, type=Path)
-    p = sub.add_parser("fetch-mirror", help="fetch the Hugging Face parquet mirror and convert it")
+    p = sub.add_parser("fetch-mirror", parents=[langs], help="fetch the Hugging Face parquet mirror and convert it")
     p.add_argument("--base-url", required=True)
     p.add_argument("--out-dir", required=True, type=Path)
     p.add_argument("--parquet-dir", type=Path, help="where shards go (default OUT_DIR/parquet)")
     p.add_argument("--retries", type=int, default=3)
     p.add_argument("--timeout", type=float, default=60.0)
-    p = sub.add_parser("from-parquet", help="convert mirror parquet shards to the TSVs")
+    p = sub.add_parser("from-parquet", parents=[langs], help="convert mirror parquet shards to the TSVs")
     p.add_argument("--parquet-dir", required=True, type=Path)
     p.add_argument("--out-dir", required=True, type=Path)
-    p = sub.add_parser("local", help="use a local archive, TSV directory or parquet directory")
+    p = sub.add_parser("local", parents=[langs], help="use a local archive, TSV directory or parquet directory")
     p.add_argument("--path", required=True, type=Path)
     p.add_argument("--out-dir", required=True, type=Path)
     args = parser.parse_args(argv)
@@ -506,15 +579,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "fetch":
             fetch(args.url, args.out, args.sha256, retries=args.retries, timeout=args.timeout)
         elif args.cmd == "unpack":
-            unpack(args.archive, args.out_dir)
+            unpack(args.archive, args.out_dir, args.langs)
         elif args.cmd == "fetch-mirror":
             kw = {"retries": args.retries, "timeout": args.timeout}
-            fetch_mirror(args.base_url, args.out_dir, args.parquet_dir, **kw)
+            fetch_mirror(args.base_url, args.out_dir, args.parquet_dir, args.langs, **kw)
         elif args.cmd == "from-parquet":
-            from_parquet(args.parquet_dir, args.out_dir)
+            from_parquet(args.parquet_dir, args.out_dir, langs=args.langs)
         else:
-            from_local(args.path, args.out_dir)
-    except CorpusError as e:
+            from_local(args.path, args.out_dir, args.langs)
+    except (CorpusError, TsvError) as e:
         log.error("%s", e)
         return 1
     return 0

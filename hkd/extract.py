@@ -15,8 +15,17 @@ Filtering, in this order, per candidate pair (source cell, English cell) of one 
 1. ``null``: either side is exactly ``__NULL__`` or ``_ _ NULL _ _`` after stripping whitespace (a
    sentence that merely contains "NULL" is kept, unlike the original reader);
 2. ``empty``: either side is empty or whitespace only;
-3. ``test_overlap`` (train split only): the source or the English sentence equals, after stripping,
+3. ``too_long``: either side has more than ``--max-tokens`` tokens (whitespace-separated; the text is
+   Moses-tokenised), default 250 as in fairseq's data preparation scripts (Moses'
+   ``clean-corpus-n.perl ... 1 250``): a 30 MB line is not a sentence;
+4. ``ratio``: the longer side has more than ``--max-ratio`` times the tokens of the shorter, default 9
+   (clean-corpus-n.perl's ratio): a misaligned pair. Languages written without spaces between words
+   (th, my) have few tokens a sentence: if counts.tsv shows many ``ratio_dropped`` for one, raise it;
+5. ``test_overlap`` (train split only): the source or the English sentence equals, after stripping,
    any sentence of the test file (any column, English included, requested or not).
+
+The length limits apply to every split (fairseq cannot train on, nor translate, a sentence longer
+than its positions or its batch); ``--max-tokens 0`` / ``--max-ratio 0`` turn one off.
 
 Written sentences are stripped and any character that Python or fairseq would read as a line break
 inside a field (``\\r``, ``\\x0b``, ``\\x0c``, ``\\x1c``-``\\x1e``, ``\\x85``, U+2028, U+2029) becomes a
@@ -28,15 +37,19 @@ then one pair per merge source in the order the ``--merge`` flags were given.
 
 Counts file (TSV with header), one row per (lang, split), also logged to stderr:
 
-    lang  split  rows  merged_in  null_dropped  empty_dropped  test_overlap_dropped  kept  merged_kept
+    lang  split  rows  merged_in  null_dropped  empty_dropped  too_long_dropped  ratio_dropped
+    test_overlap_dropped  kept  merged_kept
 
 ``rows`` = data rows of the split's file (each gives one candidate pair from column L), ``merged_in`` =
 candidate pairs from merge-source columns (one per row and source), ``kept`` includes ``merged_kept``
 (the kept pairs that came from a merge source). Every candidate is accounted for:
-``rows + merged_in == null_dropped + empty_dropped + test_overlap_dropped + kept``.
+``rows + merged_in == null_dropped + empty_dropped + too_long_dropped + ratio_dropped +
+test_overlap_dropped + kept``.
 
-Errors (``ExtractError``) name the file and line: missing or duplicate header column, ragged row,
-invalid UTF-8 (with the byte offset), and a requested language left with no pair in a split. Outputs
+Errors name the file and line: missing or duplicate header column, a requested language left with no
+pair in a split (``ExtractError``); ragged row, invalid UTF-8 (with the byte offset), CR-only line
+ends (``hkd.tsv.TsvError``: the corpus reader, shared with hkd.corpus, which also accepts a UTF-8
+byte-order mark and CRLF line ends). Outputs
 are written to temporary names and renamed only when every split succeeded.
 """
 
@@ -47,10 +60,10 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from hkd.fileio import write_atomic_text as write_atomic
+from hkd.tsv import TsvError, iter_rows
 
 log = logging.getLogger("hkd.extract")
 
@@ -74,6 +87,8 @@ class Counts:
     merged_in: int = 0
     null_dropped: int = 0
     empty_dropped: int = 0
+    too_long_dropped: int = 0
+    ratio_dropped: int = 0
     test_overlap_dropped: int = 0
     kept: int = 0
     merged_kept: int = 0
@@ -92,12 +107,33 @@ def is_null(text: str) -> bool:
     return text.strip() in NULL_MARKERS
 
 
-def classify(src: str, tgt: str, overlap: frozenset[str] | set[str] | None) -> str:
-    """Fate of one pair of cleaned cells: 'null', 'empty', 'test_overlap' or 'kept'."""
+@dataclass(frozen=True)
+class Limits:
+    """The length guard: most tokens a side, most tokens of the longer side per token of the shorter
+    (0: no limit)."""
+
+    max_tokens: int = 250
+    max_ratio: float = 9.0
+
+
+def token_count(text: str, cap: int = 0) -> int:
+    """Whitespace-separated tokens of ``text``; with a cap, counting stops at cap + 1 (a 30 MB line
+    costs one copy, not millions of words)."""
+    return len(text.split(None, cap) if cap else text.split())
+
+
+def classify(src: str, tgt: str, overlap: frozenset[str] | set[str] | None, limits: Limits = Limits(0, 0)) -> str:
+    """Fate of one pair of cleaned cells: 'null', 'empty', 'too_long', 'ratio', 'test_overlap' or 'kept'."""
     if is_null(src) or is_null(tgt):
         return "null"
     if not src or not tgt:
         return "empty"
+    if limits.max_tokens or limits.max_ratio:
+        n_src, n_tgt = token_count(src, limits.max_tokens), token_count(tgt, limits.max_tokens)
+        if limits.max_tokens and max(n_src, n_tgt) > limits.max_tokens:
+            return "too_long"
+        if limits.max_ratio and max(n_src, n_tgt) > limits.max_ratio * min(n_src, n_tgt):
+            return "ratio"
     if overlap is not None and (src in overlap or tgt in overlap):
         return "test_overlap"
     return "kept"
@@ -120,34 +156,6 @@ def parse_merges(specs: list[str], langs: list[str], target: str) -> dict[str, l
         seen.add(src)
         merges.setdefault(dst, []).append(src)
     return merges
-
-
-def iter_tsv(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line number, fields) for every line, header included (line 1).
-
-    Splits on TAB only (no quoting); decodes strictly as UTF-8; a row whose field count differs from
-    the header's raises with file:line and both counts.
-    """
-    width = None
-    offset = 0
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8", errors="strict")
-            except UnicodeDecodeError as e:
-                bad = raw[e.start : e.start + 4].hex(" ")
-                raise ExtractError(
-                    f"{path}:{lineno}: invalid UTF-8 at byte {e.start} of the line (byte {offset + e.start} "
-                    f"of the file; bytes {bad}): {e.reason}"
-                ) from None
-            offset += len(raw)
-            line = line.removesuffix("\n").removesuffix("\r")
-            cells = line.split("\t")
-            if width is None:
-                width = len(cells)
-            elif len(cells) != width:
-                raise ExtractError(f"{path}:{lineno}: ragged row: {len(cells)} fields, the header has {width}")
-            yield lineno, cells
 
 
 def column_index(header: list[str], path: Path, required: list[str]) -> dict[str, int]:
@@ -209,13 +217,14 @@ def extract_split(
     overlap: set[str] | None,
     files: list[_PairFiles],
     collect: set[str] | None = None,
+    limits: Limits = Limits(0, 0),
 ) -> dict[str, Counts]:
     """Stream one corpus file, writing kept pairs to temporary files (appended to ``files``).
 
     ``overlap``: sentences whose pairs are dropped (train only). ``collect``: if given, receives every
     cleaned non-null, non-empty cell of the file except talk_name (used to build the test set).
     """
-    rows = iter_tsv(path)
+    rows = iter_rows(path)
     try:
         _, header = next(rows)
     except StopIteration:
@@ -244,17 +253,13 @@ def extract_split(
             for pos, merged in columns:
                 c.merged_in += merged
                 src = clean(cells[pos])
-                fate = classify(src, tgt, overlap)
+                fate = classify(src, tgt, overlap, limits)
                 if fate == "kept":
                     c.kept += 1
                     c.merged_kept += merged
                     writers[lang].write(src, tgt)
-                elif fate == "null":
-                    c.null_dropped += 1
-                elif fate == "empty":
-                    c.empty_dropped += 1
                 else:
-                    c.test_overlap_dropped += 1
+                    setattr(c, f"{fate}_dropped", getattr(c, f"{fate}_dropped") + 1)
     for w in writers.values():
         w.close()
     for lang, c in counts.items():
@@ -262,7 +267,7 @@ def extract_split(
             raise ExtractError(
                 f"{path}: empty pair: language {lang!r} has no {lang}-{target} pair left in split {split!r} "
                 f"(rows={c.rows} merged_in={c.merged_in} null={c.null_dropped} empty={c.empty_dropped} "
-                f"test_overlap={c.test_overlap_dropped})"
+                f"too_long={c.too_long_dropped} ratio={c.ratio_dropped} test_overlap={c.test_overlap_dropped})"
             )
     return counts
 
@@ -276,7 +281,12 @@ def format_counts(counts: dict[tuple[str, str], Counts]) -> str:
 
 
 def extract(
-    corpus_dir: Path, langs: list[str], out_dir: Path, merges: dict[str, list[str]], target: str
+    corpus_dir: Path,
+    langs: list[str],
+    out_dir: Path,
+    merges: dict[str, list[str]],
+    target: str,
+    limits: Limits = Limits(0, 0),
 ) -> dict[tuple[str, str], Counts]:
     """Extract all splits (test first, to build the overlap set); commit files only if all succeed."""
     files: list[_PairFiles] = []
@@ -298,6 +308,7 @@ def extract(
                 overlap=test_sentences if split == "train" else None,
                 files=files,
                 collect=test_sentences if split == "test" else None,
+                limits=limits,
             )
             if split == "test":
                 log.info("test set: %d distinct sentences (all columns) for the overlap filter", len(test_sentences))
@@ -317,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", type=Path, required=True, help="counts TSV, one row per (lang, split)")
     parser.add_argument("--merge", action="append", default=[], metavar="SRC:DST", help="add column SRC to DST")
     parser.add_argument("--target", default="en", help="target language column (default: en)")
+    parser.add_argument("--max-tokens", type=int, default=Limits.max_tokens, help="most tokens a side (0: no limit)")
+    parser.add_argument("--max-ratio", type=float, default=Limits.max_ratio,
+                        help="most tokens of the longer side per token of the shorter (0: no limit)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
 
@@ -326,8 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.target in args.langs:
         raise ExtractError(f"--langs: the target {args.target!r} cannot also be a source language")
     merges = parse_merges(args.merge, args.langs, args.target)
+    if args.max_tokens < 0 or args.max_ratio < 0 or 0 < args.max_ratio < 1:
+        raise ExtractError("--max-tokens must be >= 0 and --max-ratio 0 (no limit) or >= 1")
+    limits = Limits(args.max_tokens, args.max_ratio)
+    log.info("length guard: at most %s tokens a side, a token ratio of at most %s (0: no limit); the drops "
+             "are the too_long_dropped and ratio_dropped columns", limits.max_tokens, limits.max_ratio)
 
-    counts = extract(args.corpus_dir, args.langs, args.out_dir, merges, args.target)
+    counts = extract(args.corpus_dir, args.langs, args.out_dir, merges, args.target, limits)
     text = format_counts(counts)
     write_atomic(args.counts, text)
     for line in text.splitlines():
@@ -339,6 +358,6 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except ExtractError as error:
+    except (ExtractError, TsvError) as error:
         print(f"hkd.extract: error: {error}", file=sys.stderr)
         sys.exit(1)

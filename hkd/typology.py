@@ -95,6 +95,17 @@ def _lang2vec():
     return l2v
 
 
+def unknown_codes(codes: list[str], overrides: dict[str, str] | None = None) -> list[str]:
+    """The codes that map to no language URIEL knows (see ``to_iso3``). Cheap for the codes of
+    ``TED_TO_ISO3``: lang2vec (seconds to load) is asked only about the others."""
+    iso3 = {code: (overrides or {}).get(code) or TED_TO_ISO3.get(code) or code for code in codes}
+    doubtful = [code for code in codes if iso3[code] not in TED_TO_ISO3.values()]
+    if not doubtful:
+        return []
+    known = _lang2vec().URIEL_LANGUAGES
+    return [code for code in doubtful if iso3[code] not in known]
+
+
 def to_iso3(codes: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Maps each code to an ISO 639-3 code in URIEL; raises naming every code that cannot be mapped."""
     l2v = _lang2vec()

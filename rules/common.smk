@@ -53,6 +53,34 @@ def synthetic_plan(wildcards=None):
     return {"plan": plan} if plan else {}
 
 
+def corpus_columns():
+    """The corpus columns the run reads: its languages, their merge sources and the target."""
+    return [*LANGS, *(config.get("merge") or {}), TARGET]
+
+
+def local_corpus_path():
+    return os.path.expanduser(config["corpus"].get("local_path") or "")
+
+
+def local_corpus_files(wildcards):
+    """The files a local corpus is read from (for a folder, the files in it that hkd.corpus reads):
+    inputs, so that a fixed or replaced corpus is read again."""
+    from hkd import corpus as hkd_corpus  # imported here: pyarrow is slow to load
+
+    try:
+        return [str(f) for f in hkd_corpus.local_kind(local_corpus_path())[1]]
+    except hkd_corpus.CorpusError:
+        return [local_corpus_path()]  # Snakemake names the missing file
+
+
+def local_corpus_fingerprint(wildcards):
+    """Size and modification time of each local corpus file: a params value, so that a corpus replaced
+    by an older file (whose time does not trigger a rerun) is read again too."""
+    from hkd import corpus as hkd_corpus
+
+    return hkd_corpus.fingerprint(local_corpus_files(wildcards))
+
+
 def raw_pair_files(lang, splits=SPLITS):
     return [
         f"results/data/raw/{lang}/{s}.{side}" for s in splits for side in (lang, TARGET)

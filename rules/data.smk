@@ -17,11 +17,11 @@ rule synthetic_corpus:
         seed=config["corpus"].get("synthetic", {}).get("seed", 1),
         scale=config["corpus"].get("synthetic", {}).get("scale", 1.0),
         plan=lambda wildcards, input: (
-            f"--languages {input.plan}" if "plan" in input.keys() else ""
+            ["--languages", input.plan] if "plan" in input.keys() else []
         ),
     shell:
-        "python -m hkd.synthetic --out-dir $(dirname {output.train}) --seed {params.seed}"
-        " --scale {params.scale} {params.plan} > {log} 2>&1"
+        'python -m hkd.synthetic --out-dir "$(dirname {output.train:q})" --seed {params.seed:q}'
+        " --scale {params.scale:q} {params.plan:q} > {log:q} 2>&1"
 
 
 rule fetch_archive:
@@ -36,13 +36,13 @@ rule fetch_archive:
     params:
         url=config["corpus"].get("url", ""),
         sha256=(
-            f"--sha256 {config['corpus']['sha256']}"
+            ["--sha256", config["corpus"]["sha256"]]
             if config["corpus"].get("sha256")
-            else ""
+            else []
         ),
     shell:
-        "python -m hkd.corpus fetch --url '{params.url}' --out {output.archive} {params.sha256}"
-        " > {log} 2>&1"
+        "python -m hkd.corpus fetch --url {params.url:q} --out {output.archive:q} {params.sha256:q}"
+        " > {log:q} 2>&1"
 
 
 rule unpack_archive:
@@ -55,9 +55,11 @@ rule unpack_archive:
         "logs/unpack_archive.log",
     conda:
         "../envs/data.yaml"
+    params:
+        langs=corpus_columns(),
     shell:
-        "python -m hkd.corpus unpack --archive {input.archive} --out-dir $(dirname {output.train})"
-        " > {log} 2>&1"
+        "python -m hkd.corpus unpack --archive {input.archive:q} --langs {params.langs:q}"
+        ' --out-dir "$(dirname {output.train:q})" > {log:q} 2>&1'
 
 
 rule fetch_mirror:
@@ -71,13 +73,15 @@ rule fetch_mirror:
         "../envs/data.yaml"
     params:
         url=config["corpus"].get("mirror_url", ""),
+        langs=corpus_columns(),
     shell:
-        "python -m hkd.corpus fetch-mirror --base-url '{params.url}'"
-        " --out-dir $(dirname {output.train}) > {log} 2>&1"
+        "python -m hkd.corpus fetch-mirror --base-url {params.url:q} --langs {params.langs:q}"
+        ' --out-dir "$(dirname {output.train:q})" > {log:q} 2>&1'
 
 
 rule local_corpus:
     input:
+        corpus=local_corpus_files,
         code=code("corpus"),
     output:
         **{s: f"results/corpus/local/all_talks_{s}.tsv" for s in SPLITS},
@@ -86,10 +90,12 @@ rule local_corpus:
     conda:
         "../envs/data.yaml"
     params:
-        path=config["corpus"].get("local_path") or "",
+        path=local_corpus_path(),
+        langs=corpus_columns(),
+        fingerprint=local_corpus_fingerprint,
     shell:
-        "python -m hkd.corpus local --path '{params.path}' --out-dir $(dirname {output.train})"
-        " > {log} 2>&1"
+        "python -m hkd.corpus local --path {params.path:q} --langs {params.langs:q}"
+        ' --out-dir "$(dirname {output.train:q})" > {log:q} 2>&1'
 
 
 rule extract_pairs:
@@ -104,18 +110,23 @@ rule extract_pairs:
     conda:
         "../envs/data.yaml"
     params:
-        langs=" ".join(LANGS),
-        merges=" ".join(
-            f"--merge {s}:{d}" for s, d in (config.get("merge") or {}).items()
-        ),
+        langs=LANGS,
+        merges=[
+            arg
+            for s, d in (config.get("merge") or {}).items()
+            for arg in ("--merge", f"{s}:{d}")
+        ],
         target=TARGET,
+        max_tokens=config["corpus"]["max_tokens"],
+        max_ratio=config["corpus"]["max_ratio"],
         outdir=lambda wildcards, output: os.path.dirname(
             os.path.dirname(output.pairs[0])
         ),
     shell:
-        "python -m hkd.extract --corpus-dir $(dirname {input.train}) --langs {params.langs}"
-        " --target {params.target} {params.merges} --out-dir {params.outdir} --counts {output.counts}"
-        " > {log} 2>&1"
+        'python -m hkd.extract --corpus-dir "$(dirname {input.train:q})" --langs {params.langs:q}'
+        " --target {params.target:q} {params.merges:q} --max-tokens {params.max_tokens:q}"
+        " --max-ratio {params.max_ratio:q} --out-dir {params.outdir:q} --counts {output.counts:q}"
+        " > {log:q} 2>&1"
 
 
 rule train_bpe:

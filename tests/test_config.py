@@ -61,6 +61,10 @@ def test_misspelt_key_is_an_error_naming_it(tmp_path):
          "r2.like: 'random' is itself a random type"),
         (lambda c: c["clustering"]["types"].update(r2={"method": "random", "like": "svcca_all", "seed": 1}),
          "another random type copies 'svcca_all'"),
+        (lambda c: c.update(languages=["kk", "be", "zz", "xyz"], corpus={"source": "mirror", "mirror_url": "x"},
+                            clustering={**c["clustering"], "typology": "syntax_knn", "types": {"t": {"method": "svcca"}}}),
+         r"languages: 'zz', 'xyz': unknown to the typology stage \(clustering.typology: syntax_knn\): neither a "
+         r"TED code of hkd.typology.TED_TO_ISO3 nor an ISO 639-3 code that URIEL \(lang2vec\) knows"),
     ],
 )
 def test_cross_checks_name_the_key(change, message):
@@ -79,3 +83,14 @@ def test_random_types_need_like_and_seed_and_others_take_neither():
     config["clustering"]["types"]["typology"]["like"] = "svcca_all"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(config, SCHEMA)
+
+
+def test_typology_codes_are_checked_only_when_the_typology_stage_runs():
+    config = load("ted53.yaml")  # the paper's clusters file: no typology stage
+    config["languages"].append("zz")
+    hkd_config.check(config)
+    config["clustering"]["clusters"] = "computed"
+    with pytest.raises(hkd_config.ConfigError, match=r"languages: 'zz': unknown to the typology stage"):
+        hkd_config.check(config)
+    config["languages"][-1] = "kmr"  # an ISO 639-3 code that URIEL knows, outside the TED code map
+    hkd_config.check(config)

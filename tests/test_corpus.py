@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import random
 import re
 import tarfile
@@ -17,6 +18,7 @@ import pytest
 
 from hkd import corpus
 from hkd.corpus import NULL, CorpusError
+from hkd.tsv import TsvError
 
 HEADER = ["talk_name", "en", "es", "fr", "de"]
 QUOTED = 'he said " yes " and &quot; no &quot; , "quoted'
@@ -439,3 +441,89 @@ def test_local_bad_paths(tmp_path):
     (tmp_path / "f.txt").write_text("hello")
     with pytest.raises(CorpusError, match="not a tar archive"):
         corpus.from_local(tmp_path / "f.txt", tmp_path / "out")
+
+
+# -------------------------------------------------------------------- local: the corpus reader
+
+
+def _tsv_dir(path: Path, transform=lambda data: data) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "dev", "test"):
+        (path / f"all_talks_{split}.tsv").write_bytes(transform(_tsv_text(split, 30).encode()))
+    return path
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
+def test_local_accepts_a_byte_order_mark_and_writes_the_canonical_form(tmp_path, line_end):
+    src = _tsv_dir(tmp_path / "src", lambda data: b"\xef\xbb\xbf" + data.replace(b"\n", line_end))
+    assert corpus.main(["local", "--path", str(src), "--out-dir", str(tmp_path / "out")]) == 0
+    for split in ("train", "dev", "test"):  # no mark, LF line ends: what hkd.extract reads
+        assert (tmp_path / "out" / f"all_talks_{split}.tsv").read_text() == _tsv_text(split, 30)
+    _make_archive(tmp_path / "t.tar.gz", extra={"all_talks_dev.tsv": b"\xef\xbb\xbf" + _tsv_text("dev", 3).encode()})
+    corpus.unpack(tmp_path / "t.tar.gz", tmp_path / "unpacked")
+    assert (tmp_path / "unpacked" / "all_talks_dev.tsv").read_text() == _tsv_text("dev", 3)
+
+
+def test_local_undecodable_bytes_name_file_line_and_byte(tmp_path, caplog):
+    src = _tsv_dir(tmp_path / "src")
+    path = src / "all_talks_train.tsv"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2][:5] + b"\xff" + lines[2][5:]  # within the first 8 KB
+    path.write_bytes(b"\n".join(lines))
+    with caplog.at_level(logging.ERROR):
+        assert corpus.main(["local", "--path", str(src), "--out-dir", str(tmp_path / "out")]) == 1
+    offset = len(lines[0]) + len(lines[1]) + 2 + 5
+    assert (f"{path}:3: invalid UTF-8 at byte 5 of the line (byte {offset} of the file; bytes ff 09"
+            in caplog.text), caplog.text
+    assert not (tmp_path / "out" / "all_talks_train.tsv").exists()
+    lines[2] = lines[2].replace(b"\xff", b"")  # the same error further down a file, and in an archive
+    lines[200 % len(lines)] += b"\xc3"
+    data = b"\n".join(lines)
+    _make_archive(tmp_path / "t.tar.gz", extra={"all_talks_train.tsv": data})
+    with pytest.raises(TsvError, match=r"t\.tar\.gz:all_talks_train\.tsv:\d+: invalid UTF-8 at byte \d+ of the line"):
+        corpus.unpack(tmp_path / "t.tar.gz", tmp_path / "out")
+
+
+def test_local_cr_only_line_ends_and_ragged_rows_are_named(tmp_path):
+    src = _tsv_dir(tmp_path / "src", lambda data: data.replace(b"\n", b"\r"))
+    with pytest.raises(TsvError, match=r"all_talks_train\.tsv: its line ends are CR only .* at byte 21, no LF"):
+        corpus.from_local(src, tmp_path / "out")
+    src = _tsv_dir(tmp_path / "src2", lambda data: data.replace(b"\tes ", b" es ", 1))
+    with pytest.raises(TsvError, match=r"all_talks_train\.tsv:2: ragged row: 4 fields, the header has 5"):
+        corpus.from_local(src, tmp_path / "out")
+
+
+def test_local_path_expands_the_home_folder(tmp_path, monkeypatch):
+    _tsv_dir(tmp_path / "home" / "ted")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert corpus.main(["local", "--path", "~/ted", "--out-dir", str(tmp_path / "out")]) == 0
+    kind, files = corpus.local_kind("~/ted")
+    assert kind == "tsv" and files == [tmp_path / "home" / "ted" / f"all_talks_{s}.tsv" for s in ("train", "dev", "test")]
+
+
+def test_local_kind_lists_the_files_a_corpus_is_read_from(tmp_path):
+    _make_archive(tmp_path / "ted_talks.tar.gz")
+    assert corpus.local_kind(tmp_path / "ted_talks.tar.gz") == ("archive", [tmp_path / "ted_talks.tar.gz"])
+    for split, shards in MIRROR.items():
+        for i, rows in enumerate(shards):
+            _write_shard(tmp_path / "hf" / "plain_text" / split / f"{i:04d}.parquet", rows)
+    kind, files = corpus.local_kind(tmp_path / "hf")
+    assert kind == "parquet" and len(files) == 4 and all(f.suffix == ".parquet" for f in files)
+
+
+def test_unknown_language_named_as_soon_as_the_header_is_known(tmp_path, caplog):
+    src = _tsv_dir(tmp_path / "src")
+    with caplog.at_level(logging.ERROR):
+        assert corpus.main(["local", "--path", str(src), "--out-dir", str(tmp_path / "out"),
+                            "--langs", "es", "zz", "en"]) == 1
+    assert (f"{src / 'all_talks_train.tsv'}: language(s) 'zz' not in the corpus (asked for with --langs: the "
+            "config's languages, merge sources and target); its language columns are: en es fr de") in caplog.text
+    assert corpus.main(["local", "--path", str(src), "--out-dir", str(tmp_path / "out"), "--langs", "es", "de"]) == 0
+    _make_archive(tmp_path / "t.tar.gz", folder="x/")
+    with pytest.raises(CorpusError, match=r"t\.tar\.gz:x/all_talks_\w+\.tsv: language\(s\) 'pt', 'zz' not in the corpus"):
+        corpus.unpack(tmp_path / "t.tar.gz", tmp_path / "out", langs=["pt", "zz"])
+    for split, shards in MIRROR.items():
+        for i, rows in enumerate(shards):
+            _write_shard(tmp_path / "hf" / split / f"{i:04d}.parquet", rows)
+    with pytest.raises(CorpusError, match=r"hf \(parquet shards\): language\(s\) 'zz' not in the corpus"):
+        corpus.from_parquet(tmp_path / "hf", tmp_path / "out", langs=["fr", "zz"])

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hkd.extract import COUNT_COLUMNS, ExtractError, classify, clean, is_null, main
+from hkd.extract import COUNT_COLUMNS, ExtractError, Limits, classify, clean, is_null, main, token_count
+from hkd.tsv import TsvError
 
 HEADER = ["talk_name", "en", "kk", "pt", "pt-br", "be"]
 
@@ -25,13 +26,13 @@ def make_corpus(tmp_path: Path, train=None, dev=None, test=None) -> Path:
     return corpus
 
 
-def run(tmp_path: Path, corpus: Path, langs=("kk", "pt", "be"), merges=("pt-br:pt",)) -> tuple[Path, dict]:
+def run(tmp_path: Path, corpus: Path, langs=("kk", "pt", "be"), merges=("pt-br:pt",), extra=()) -> tuple[Path, dict]:
     out = tmp_path / "out"
     counts_path = tmp_path / "counts.tsv"
     argv = ["--corpus-dir", str(corpus), "--langs", *langs, "--out-dir", str(out), "--counts", str(counts_path)]
     for m in merges:
         argv += ["--merge", m]
-    assert main(argv) == 0
+    assert main(argv + list(extra)) == 0
     lines = counts_path.read_text(encoding="utf-8").splitlines()
     assert tuple(lines[0].split("\t")) == COUNT_COLUMNS
     counts = {}
@@ -71,7 +72,8 @@ def test_end_to_end_outputs_counts_and_alignment(tmp_path):
         for split in ("train", "dev", "test"):
             assert len(read(out, lang, split, lang)) == len(read(out, lang, split, "en"))
     assert counts["pt", "train"] == dict(
-        rows=2, merged_in=2, null_dropped=0, empty_dropped=0, test_overlap_dropped=0, kept=4, merged_kept=2
+        rows=2, merged_in=2, null_dropped=0, empty_dropped=0, too_long_dropped=0, ratio_dropped=0,
+        test_overlap_dropped=0, kept=4, merged_kept=2,
     )
     assert counts["kk", "test"]["kept"] == 1
     assert len(counts) == 9
@@ -147,7 +149,7 @@ def test_overlap_uses_unrequested_columns(tmp_path):
 
 
 def expect_error(tmp_path, corpus, match, langs=("kk", "pt", "be"), merges=("pt-br:pt",)):
-    with pytest.raises(ExtractError, match=match):
+    with pytest.raises((ExtractError, TsvError), match=match):
         run(tmp_path, corpus, langs=langs, merges=merges)
     # nothing that looks finished is left behind
     assert not (tmp_path / "counts.tsv").exists()
@@ -204,3 +206,49 @@ def test_crlf_and_line_breaks_inside_fields_keep_alignment(tmp_path):
     out, _ = run(tmp_path, corpus)
     assert read(out, "kk", "train", "kk") == ["k k 1", "kk2"]
     assert read(out, "be", "train", "be") == ["be1", "be2"]
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
+def test_utf8_byte_order_mark_is_accepted(tmp_path, line_end):
+    corpus = make_corpus(tmp_path)
+    for path in corpus.iterdir():  # as an editor or a spreadsheet export saves them
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", line_end))
+    out, counts = run(tmp_path, corpus)
+    assert read(out, "kk", "train", "kk") == ["kk1", "kk2"] and read(out, "kk", "train", "en") == ["hello .", "bye ."]
+    assert counts["pt", "train"]["kept"] == 4
+
+
+def test_utf16_and_cr_only_line_ends_are_named(tmp_path):
+    corpus = make_corpus(tmp_path)
+    path = corpus / "all_talks_train.tsv"
+    text = path.read_bytes()
+    path.write_bytes(text.replace(b"\n", b"\r"))
+    expect_error(tmp_path, corpus, r"all_talks_train\.tsv: its line ends are CR only \(\\r, classic Mac OS: a CR in "
+                 r"line 1 at byte 27, no LF\); save it with LF \(or CRLF\) line ends")
+    path.write_bytes(text.decode().encode("utf-16"))
+    expect_error(tmp_path, corpus, r"all_talks_train\.tsv:1: the file is UTF-16 \(byte-order mark ff fe\); save it as UTF-8")
+
+
+def test_length_guard_drops_long_and_lopsided_pairs_and_counts_them(tmp_path):
+    long = " ".join(["w"] * 300)
+    train = [["t", "hello .", "kk1", "p", "pb", "be1"], ["t", long, "kk2", "p", "pb", "b"],
+             ["t", "a b c d e f g h i j", "x", "p", "pb", "b"], ["t", "bye .", "kk4 " * 7, "p", "pb", "b"]]
+    corpus = make_corpus(tmp_path, train=train)
+    out, counts = run(tmp_path, corpus, langs=("kk",), merges=())
+    # "x" against 10 tokens: ratio 10 > 9; the 300-token English side is longer than 250
+    assert read(out, "kk", "train", "kk") == ["kk1", ("kk4 " * 7).strip()]
+    assert counts["kk", "train"] | {} == dict(rows=4, merged_in=0, null_dropped=0, empty_dropped=0, too_long_dropped=1,
+                                          ratio_dropped=1, test_overlap_dropped=0, kept=2, merged_kept=0)
+    out, counts = run(tmp_path, corpus, langs=("kk",), merges=(), extra=("--max-tokens", "0", "--max-ratio", "0"))
+    assert counts["kk", "train"]["kept"] == 4  # both limits off
+    out, counts = run(tmp_path, corpus, langs=("kk",), merges=(), extra=("--max-tokens", "8", "--max-ratio", "3"))
+    assert (counts["kk", "train"]["too_long_dropped"], counts["kk", "train"]["ratio_dropped"]) == (2, 1)
+
+
+def test_length_guard_helpers():
+    assert token_count("a  b\tc") == 3 and token_count("a b c d", cap=2) == 3 and token_count("a b", cap=2) == 2
+    assert classify("a", "b c d e f g h i j k", None, Limits(250, 9)) == "ratio"
+    assert classify("a b", "b c d e f g h i j k", None, Limits(250, 9)) == "kept"
+    assert classify("a " * 251, "b " * 251, None, Limits(250, 9)) == "too_long"
+    assert classify("a " * 251, "b", None, Limits(0, 0)) == "kept"
+    assert classify("__NULL__", "b " * 300, None, Limits(250, 9)) == "null"  # the earlier filters first

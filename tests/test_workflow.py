@@ -262,3 +262,43 @@ def test_changing_an_assistant_or_student_setting_reruns_what_depends_on_it(tiny
     counts = job_counts(snakemake(run, "--configfile", str(run / "student.yaml"), "-n").stdout)
     assert counts == {"train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1,
                       "convergence_table": 1, "all": 1}, counts
+
+
+def test_local_corpus_follows_its_source(tmp_path):
+    """A local corpus in a folder named with a quote and a space, given with ~: a bad line fails the run,
+    naming file, line and byte; once fixed, a plain rerun succeeds; a corpus replaced by an older file is
+    read again too."""
+    home = tmp_path / "home"
+    source = home / "O'Brien ted"
+    subprocess.run([str(BIN / "python"), "-m", "hkd.synthetic", "--out-dir", str(source), "--seed", "1",
+                    "--scale", "0.3"], check=True, capture_output=True)
+    train = source / "all_talks_train.tsv"
+    good = train.read_bytes()
+    lines = good.split(b"\n")
+    bad_line = next(i for i, line in enumerate(lines) if sum(map(len, lines[:i])) > 9000)  # past the first 8 KB
+    lines[bad_line] = lines[bad_line][:7] + b"\xff" + lines[bad_line][7:]
+    train.write_bytes(b"\n".join(lines))
+    config = tiny_config()
+    config["corpus"] = {"source": "local", "local_path": "~/O'Brien ted"}
+    config["clustering"].update(clusters="clusters.yaml", typology="syntax_knn")
+    work = tmp_path / "work"
+    work.mkdir()
+    write_config(work / "local.yaml", config)
+    env = {"HOME": str(home)}
+    args = ("results/data/raw/counts.tsv", "--configfile", str(work / "local.yaml"), "--cores", "1")
+    failed = snakemake(work, *args, check=False, env=env)
+    assert failed.returncode != 0
+    log = (work / "logs/local_corpus.log").read_text()
+    assert f"{train}:{bad_line + 1}: invalid UTF-8 at byte 7 of the line" in log, log
+    train.write_bytes(good)  # fixed
+    snakemake(work, *args, env=env)
+    counts = {(r["lang"], r["split"]): r for r in read_tsv(work / "results/data/raw/counts.tsv")}
+    assert int(counts["na", "train"]["rows"]) == good.count(b"\n") - 1
+    # replaced by a smaller corpus whose time is older than the copy's: read again all the same
+    train.write_bytes(b"".join(good.splitlines(keepends=True)[:-5]))
+    os.utime(train, (946684800, 946684800))
+    planned = snakemake(work, *args, "-n", env=env).stdout
+    assert job_counts(planned).get("local_corpus") == 1, planned
+    snakemake(work, *args, env=env)
+    counts = {(r["lang"], r["split"]): r for r in read_tsv(work / "results/data/raw/counts.tsv")}
+    assert int(counts["na", "train"]["rows"]) == good.count(b"\n") - 6
