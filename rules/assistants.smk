@@ -25,9 +25,9 @@ rule teacher_store:
         target=TARGET,
         k=ASSISTANT.get("topk", 8),
     shell:
-        "python -m hkd.topk_store dump --data {params.data} --checkpoint {input.checkpoint}"
-        " --src-lang {wildcards.lang} --tgt-lang {params.target} --k {params.k}"
-        " --threads {threads} --out {output} > {log} 2>&1"
+        "python -m hkd.topk_store dump --data {params.data:q} --checkpoint {input.checkpoint:q}"
+        " --src-lang {wildcards.lang:q} --tgt-lang {params.target:q} --k {params.k:q}"
+        " --threads {threads} --out {output:q} > {log:q} 2>&1"
 
 
 rule train_assistant:
@@ -58,11 +58,11 @@ rule train_assistant:
             os.path.dirname(output.checkpoint), "work"
         ),
     shell:
-        "python -m hkd.train --data {params.data} --work-dir {params.work}"
-        " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"
-        " --publish selective.jsonl={output.flags}"
-        " --depends {input.data} {input.stores} {input.teachers} {input.teacher_curves}"
-        " -- {params.fairseq} > {log} 2>&1"
+        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
+        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
+        " --publish selective.jsonl={output.flags:q}"
+        " --depends {input.data:q} {input.stores:q} {input.teachers:q} {input.teacher_curves:q}"
+        " -- {params.fairseq} > {log:q} 2>&1"
 
 
 rule evaluate_assistant:
@@ -78,13 +78,13 @@ rule evaluate_assistant:
     threads: 1
     params:
         data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
-        langs=lambda wildcards: " ".join(members(wildcards)),
-        jsons=lambda wildcards, output: " ".join(
+        langs=lambda wildcards: members(wildcards),
+        jsons=lambda wildcards, output: [
             f"{output}/{lang}.json" for lang in members(wildcards)
-        ),
-        hyps=lambda wildcards, output: " ".join(
+        ],
+        hyps=lambda wildcards, output: [
             f"{output}/{lang}.hyp" for lang in members(wildcards)
-        ),
+        ],
         # a function: the `{lang}` placeholder is for hkd.evaluate, not a wildcard
         extra=lambda wildcards: fairseq_args.quote(
             fairseq_args.assistant_generate_args()
@@ -95,8 +95,8 @@ rule evaluate_assistant:
         batch_size=config["evaluation"].get("batch_size", 64),
         max_len=evaluation_limits(),
     shell:
-        "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
-        " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
-        " --system assistant --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
-        " --out-jsons {params.jsons} --out-hyps {params.hyps} -- {params.extra} > {log} 2>&1"
+        "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
+        " --src-langs {params.langs:q} --tgt-lang {params.target:q} --references {input.references:q}"
+        " --system assistant --beam {params.beam:q} --tokenize {params.tokenize:q}"
+        " --batch-size {params.batch_size:q} {params.max_len} --threads {threads}"
+        " --out-jsons {params.jsons:q} --out-hyps {params.hyps:q} -- {params.extra} > {log:q} 2>&1"

@@ -14,10 +14,10 @@ rule language_vectors:
     conda:
         "../envs/fairseq.yaml"
     params:
-        langs=" ".join(LANGS),
+        langs=LANGS,
     shell:
-        "python -m hkd.langvec --checkpoint {input.checkpoint} --dict {input.dict}"
-        " --langs {params.langs} --out {output} > {log} 2>&1"
+        "python -m hkd.langvec --checkpoint {input.checkpoint:q} --dict {input.dict:q}"
+        " --langs {params.langs:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule typology_vectors:
@@ -33,10 +33,10 @@ rule typology_vectors:
     conda:
         "../envs/clustering.yaml"
     params:
-        langs=" ".join(LANGS),
+        langs=LANGS,
     shell:
-        "python -m hkd.typology --langs {params.langs} --feature-set {wildcards.features}"
-        " --out {output.langs} --out-all {output.uriel} > {log} 2>&1"
+        "python -m hkd.typology --langs {params.langs:q} --feature-set {wildcards.features:q}"
+        " --out {output.langs:q} --out-all {output.uriel:q} > {log:q} 2>&1"
 
 
 rule cluster_type:
@@ -59,29 +59,28 @@ rule cluster_type:
     params:
         method=lambda wildcards: CLUSTERING["types"][wildcards.ctype]["method"],
         fit_subset=lambda wildcards: (
-            "--fit-subset "
-            + " ".join(CLUSTERING["types"][wildcards.ctype].get("fit_subset") or [])
+            ["--fit-subset", *CLUSTERING["types"][wildcards.ctype]["fit_subset"]]
             if CLUSTERING["types"][wildcards.ctype].get("fit_subset")
-            else ""
+            else []
         ),
-        langs=" ".join(LANGS),
+        langs=LANGS,
         typology_variance=CLUSTERING.get("typology_variance", 0.65),
         learned_variance=CLUSTERING.get("learned_variance", 0.60),
         min_corr=CLUSTERING.get("min_corr", 0.5),
         svd=CLUSTERING.get("svd", "recipe"),
         k=lambda wildcards: (
-            f"--k {CLUSTERING['types'][wildcards.ctype]['k']}"
+            ["--k", CLUSTERING["types"][wildcards.ctype]["k"]]
             if "k" in CLUSTERING["types"][wildcards.ctype]
-            else ""
+            else []
         ),
     shell:
-        "python -m hkd.clustering cluster --type {wildcards.ctype} --method {params.method}"
-        " --typology {input.typology} --typology-fit {input.typology_fit} --svd {params.svd}"
-        " --learned {input.learned} {params.fit_subset} {params.k}"
-        " --langs {params.langs} --typology-variance {params.typology_variance}"
-        " --learned-variance {params.learned_variance} --min-corr {params.min_corr}"
-        " --out-clusters {output.clusters} --out-plot {output.plot}"
-        " --out-vectors {output.vectors} --out-silhouette {output.silhouette} > {log} 2>&1"
+        "python -m hkd.clustering cluster --type {wildcards.ctype:q} --method {params.method:q}"
+        " --typology {input.typology:q} --typology-fit {input.typology_fit:q} --svd {params.svd:q}"
+        " --learned {input.learned:q} {params.fit_subset:q} {params.k:q}"
+        " --langs {params.langs:q} --typology-variance {params.typology_variance:q}"
+        " --learned-variance {params.learned_variance:q} --min-corr {params.min_corr:q}"
+        " --out-clusters {output.clusters:q} --out-plot {output.plot:q}"
+        " --out-vectors {output.vectors:q} --out-silhouette {output.silhouette:q} > {log:q} 2>&1"
 
 
 rule random_clusters:
@@ -100,11 +99,11 @@ rule random_clusters:
         like=lambda wildcards: CLUSTERING["types"][wildcards.ctype]["like"],
         seed=lambda wildcards: CLUSTERING["types"][wildcards.ctype]["seed"],
         focus=random_focus_args,
-        langs=" ".join(LANGS),
+        langs=LANGS,
     shell:
-        "python -m hkd.random_clusters --type {wildcards.ctype} --like {params.like}"
-        " --clusters {input.clusters} --langs {params.langs} --seed {params.seed} {params.focus}"
-        " --out-clusters {output.clusters} > {log} 2>&1"
+        "python -m hkd.random_clusters --type {wildcards.ctype:q} --like {params.like:q}"
+        " --clusters {input.clusters:q} --langs {params.langs:q} --seed {params.seed:q} {params.focus}"
+        " --out-clusters {output.clusters:q} > {log:q} 2>&1"
 
 
 checkpoint clusters:
@@ -119,13 +118,13 @@ checkpoint clusters:
     conda:
         "../envs/clustering.yaml"
     params:
-        langs=" ".join(LANGS),
+        langs=LANGS,
         allow_missing=allow_missing_args(),
         partial=partial_types_args(),
     shell:
-        "python -m hkd.clustering combine --inputs {input.types} --langs {params.langs}"
-        " {params.allow_missing} {params.partial} --out-clusters {output.clusters}"
-        " --out-membership {output.membership} > {log} 2>&1"
+        "python -m hkd.clustering combine --inputs {input.types:q} --langs {params.langs:q}"
+        " {params.allow_missing} {params.partial} --out-clusters {output.clusters:q}"
+        " --out-membership {output.membership:q} > {log:q} 2>&1"
 
 
 rule cluster_ari:
@@ -140,5 +139,5 @@ rule cluster_ari:
     conda:
         "../envs/clustering.yaml"
     shell:
-        "python -m hkd.clustering ari --clusters {input.clusters} --reference {input.reference}"
-        " --columns family typology_group --out {output} > {log} 2>&1"
+        "python -m hkd.clustering ari --clusters {input.clusters:q} --reference {input.reference:q}"
+        " --columns family typology_group --out {output:q} > {log:q} 2>&1"

@@ -151,10 +151,10 @@ rule train_bpe:
         target=TARGET,
         prefix=lambda wildcards, output: os.path.splitext(output.model)[0],
     shell:
-        "python -m hkd.bpe train --inputs {input.train} --model-prefix {params.prefix}"
-        " --vocab-size {params.vocab_size} --temperature {params.temperature}"
-        " --sample-sentences {params.sample} --character-coverage {params.coverage}"
-        " --seed {params.seed} --target {params.target} > {log} 2>&1"
+        "python -m hkd.bpe train --inputs {input.train:q} --model-prefix {params.prefix:q}"
+        " --vocab-size {params.vocab_size:q} --temperature {params.temperature:q}"
+        " --sample-sentences {params.sample:q} --character-coverage {params.coverage:q}"
+        " --seed {params.seed:q} --target {params.target:q} > {log:q} 2>&1"
 
 
 rule encode_pair:
@@ -169,8 +169,8 @@ rule encode_pair:
     conda:
         "../envs/data.yaml"
     shell:
-        "python -m hkd.bpe encode --model {input.model} --inputs {input.text} --outputs {output}"
-        " > {log} 2>&1"
+        "python -m hkd.bpe encode --model {input.model:q} --inputs {input.text:q} --outputs {output:q}"
+        " > {log:q} 2>&1"
 
 
 rule build_dictionary:
@@ -185,10 +185,10 @@ rule build_dictionary:
     conda:
         "../envs/data.yaml"
     params:
-        langs=" ".join(LANGS + [TARGET]),
+        langs=LANGS + [TARGET],
     shell:
-        "python -m hkd.bpe dict --model {input.model} --inputs {input.train} --langs {params.langs}"
-        " --output {output} > {log} 2>&1"
+        "python -m hkd.bpe dict --model {input.model:q} --inputs {input.train:q} --langs {params.langs:q}"
+        " --output {output:q} > {log:q} 2>&1"
 
 
 rule binarize_pair:
@@ -208,7 +208,7 @@ rule binarize_pair:
         prefix=lambda wildcards, input: os.path.dirname(input.text[0]),
         destdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
-        "fairseq-preprocess --source-lang {wildcards.lang} --target-lang {params.target}"
-        " --trainpref {params.prefix}/train --validpref {params.prefix}/dev"
-        " --testpref {params.prefix}/test --destdir {params.destdir}"
-        " --srcdict {input.dict} --tgtdict {input.dict} --workers 1 > {log} 2>&1"
+        "fairseq-preprocess --source-lang {wildcards.lang:q} --target-lang {params.target:q}"
+        " --trainpref {params.prefix:q}/train --validpref {params.prefix:q}/dev"
+        " --testpref {params.prefix:q}/test --destdir {params.destdir:q}"
+        " --srcdict {input.dict:q} --tgtdict {input.dict:q} --workers 1 > {log:q} 2>&1"

@@ -24,11 +24,11 @@ rule evaluate_teacher:
         batch_size=config["evaluation"].get("batch_size", 64),
         max_len=evaluation_limits(),
     shell:
-        "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
-        " --src-langs {wildcards.lang} --tgt-lang {params.target} --references {input.reference}"
-        " --system teacher --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
-        " --out-jsons {output.score} --out-hyps {output.hyp} > {log} 2>&1"
+        "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
+        " --src-langs {wildcards.lang:q} --tgt-lang {params.target:q} --references {input.reference:q}"
+        " --system teacher --beam {params.beam:q} --tokenize {params.tokenize:q}"
+        " --batch-size {params.batch_size:q} {params.max_len} --threads {threads}"
+        " --out-jsons {output.score:q} --out-hyps {output.hyp:q} > {log:q} 2>&1"
 
 
 rule evaluate_universal:
@@ -49,7 +49,7 @@ rule evaluate_universal:
     threads: 1
     params:
         data=lambda wildcards, input: os.path.dirname(input.data[0]),
-        langs=" ".join(LANGS),
+        langs=LANGS,
         target=TARGET,
         beam=config["evaluation"].get("beam", 5),
         tokenize=config["evaluation"].get("tokenize", "none"),
@@ -57,11 +57,11 @@ rule evaluate_universal:
         max_len=evaluation_limits(),
         extra=universal_generate_args(),
     shell:
-        "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
-        " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
-        " --system universal --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
-        " --out-jsons {output.scores} --out-hyps {output.hyps} -- {params.extra} > {log} 2>&1"
+        "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
+        " --src-langs {params.langs:q} --tgt-lang {params.target:q} --references {input.references:q}"
+        " --system universal --beam {params.beam:q} --tokenize {params.tokenize:q}"
+        " --batch-size {params.batch_size:q} {params.max_len} --threads {threads}"
+        " --out-jsons {output.scores:q} --out-hyps {output.hyps:q} -- {params.extra} > {log:q} 2>&1"
 
 
 rule significance:
@@ -78,7 +78,7 @@ rule significance:
     conda:
         "../envs/data.yaml"
     params:
-        langs=" ".join(LANGS),
+        langs=LANGS,
         columns=get_table_columns,
         baselines=significance_baselines(),
         samples=config["evaluation"]["significance"]["samples"],
@@ -86,11 +86,11 @@ rule significance:
         tokenize=config["evaluation"].get("tokenize", "none"),
         pairs=get_random_pairs,
     shell:
-        "python -m hkd.significance --scores {input.scores} --columns {params.columns}"
-        " --langs {params.langs} --references {input.references} --baselines {params.baselines}"
+        "python -m hkd.significance --scores {input.scores:q} --columns {params.columns}"
+        " --langs {params.langs:q} --references {input.references:q} --baselines {params.baselines}"
         " --pairs {params.pairs}"
-        " --tokenize {params.tokenize} --samples {params.samples} --alpha {params.alpha}"
-        " --out {output.tests} > {log} 2>&1"
+        " --tokenize {params.tokenize:q} --samples {params.samples:q} --alpha {params.alpha:q}"
+        " --out {output.tests:q} > {log:q} 2>&1"
 
 
 rule bleu_table:
@@ -110,18 +110,16 @@ rule bleu_table:
     conda:
         "../envs/data.yaml"
     params:
-        langs=" ".join(LANGS),
+        langs=LANGS,
         columns=get_table_columns,
-        bands=" ".join(
-            str(b) for b in config["evaluation"].get("bands", [10000, 20000])
-        ),
+        bands=config["evaluation"].get("bands", [10000, 20000]),
     shell:
-        "python -m hkd.report --scores {input.scores} --columns {params.columns}"
-        " --counts {input.counts} --bands {params.bands} --langs {params.langs}"
-        " --significance {input.significance} --out-chrf-tsv {output.chrf}"
-        " --out-random-tsv {output.random}"
-        " --out-tsv {output.table} --out-md {output.markdown} --out-places {output.places}"
-        " > {log} 2>&1"
+        "python -m hkd.report --scores {input.scores:q} --columns {params.columns}"
+        " --counts {input.counts:q} --bands {params.bands:q} --langs {params.langs:q}"
+        " --significance {input.significance:q} --out-chrf-tsv {output.chrf:q}"
+        " --out-random-tsv {output.random:q}"
+        " --out-tsv {output.table:q} --out-md {output.markdown:q} --out-places {output.places:q}"
+        " > {log:q} 2>&1"
 
 
 rule convergence_table:
@@ -137,7 +135,7 @@ rule convergence_table:
     params:
         models=get_convergence_models,
     shell:
-        "python -m hkd.convergence --models {params.models} --out {output} > {log} 2>&1"
+        "python -m hkd.convergence --models {params.models} --out {output:q} > {log:q} 2>&1"
 
 
 rule paper_table:
@@ -153,5 +151,5 @@ rule paper_table:
     conda:
         "../envs/data.yaml"
     shell:
-        "python -m hkd.paper_table --table {input.table} --paper {input.paper}"
-        " --out-tsv {output.tsv} --out-md {output.markdown} > {log} 2>&1"
+        "python -m hkd.paper_table --table {input.table:q} --paper {input.paper:q}"
+        " --out-tsv {output.tsv:q} --out-md {output.markdown:q} > {log:q} 2>&1"

@@ -20,13 +20,13 @@ rule assistant_store:
         runtime=480,
         gpu=1,
     params:
-        langs=lambda wildcards: " ".join(members(wildcards)),
+        langs=lambda wildcards: members(wildcards),
         target=TARGET,
         k=ASSISTANT.get("topk", 8),
     shell:
         "python -m hkd.topk_store dump --data 'results/data/bin/{{lang}}'"
-        " --checkpoint {input.checkpoint} --src-lang {params.langs} --tgt-lang {params.target}"
-        " --k {params.k} --ref-lprobs --threads {threads} --out '{output}/{{lang}}' > {log} 2>&1"
+        " --checkpoint {input.checkpoint:q} --src-lang {params.langs:q} --tgt-lang {params.target:q}"
+        " --k {params.k:q} --ref-lprobs --threads {threads} --out {output:q}/'{{lang}}' > {log:q} 2>&1"
 
 
 rule student_assistants:
@@ -41,14 +41,14 @@ rule student_assistants:
     conda:
         "../envs/data.yaml"
     params:
-        langs=" ".join(LANGS),
+        langs=LANGS,
         serves=get_student_serves,
-        skip=" ".join(RANDOM_TYPES),
+        skip=RANDOM_TYPES,
     shell:
-        "python -m hkd.student prepare --clusters {input.clusters} --langs {params.langs}"
-        " --serves {params.serves} --skip-types {params.skip}"
+        "python -m hkd.student prepare --clusters {input.clusters:q} --langs {params.langs:q}"
+        " --serves {params.serves} --skip-types {params.skip:q}"
         " --stores results/stores/assistant --curves results/assistants"
-        " --out-dir {output} > {log} 2>&1"
+        " --out-dir {output:q} > {log:q} 2>&1"
 
 
 rule train_student:
@@ -84,12 +84,12 @@ rule train_student:
             "--mixed-precision" if STUDENT.get("mixed_precision", True) else ""
         ),
     shell:
-        "python -m hkd.train --data {params.data} --work-dir {params.work}"
-        " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads} {params.mixed}"
-        " --publish alpha.jsonl={output.alpha}"
-        " --depends {input.data} {input.stores} {input.assistants}/map.json"
-        " {input.assistants}/dev_bleu.json"
-        " -- {params.fairseq} > {log} 2>&1"
+        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
+        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads} {params.mixed:q}"
+        " --publish alpha.jsonl={output.alpha:q}"
+        " --depends {input.data:q} {input.stores:q} {input.assistants:q}/map.json"
+        " {input.assistants:q}/dev_bleu.json"
+        " -- {params.fairseq} > {log:q} 2>&1"
 
 
 rule evaluate_student:
@@ -109,9 +109,9 @@ rule evaluate_student:
     threads: 1
     params:
         data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
-        langs=" ".join(LANGS),
-        jsons=" ".join(f"results/eval/student/{lang}.json" for lang in LANGS),
-        hyps=" ".join(f"results/eval/student/{lang}.hyp" for lang in LANGS),
+        langs=LANGS,
+        jsons=[f"results/eval/student/{lang}.json" for lang in LANGS],
+        hyps=[f"results/eval/student/{lang}.hyp" for lang in LANGS],
         # a function: the `{lang}` placeholder is for hkd.evaluate, not a wildcard
         extra=lambda wildcards: fairseq_args.quote(
             fairseq_args.assistant_generate_args()
@@ -122,8 +122,8 @@ rule evaluate_student:
         batch_size=config["evaluation"].get("batch_size", 64),
         max_len=evaluation_limits(),
     shell:
-        "python -m hkd.evaluate --data {params.data} --checkpoint {input.checkpoint}"
-        " --src-langs {params.langs} --tgt-lang {params.target} --references {input.references}"
-        " --system hkd --beam {params.beam} --tokenize {params.tokenize}"
-        " --batch-size {params.batch_size} {params.max_len} --threads {threads}"
-        " --out-jsons {params.jsons} --out-hyps {params.hyps} -- {params.extra} > {log} 2>&1"
+        "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
+        " --src-langs {params.langs:q} --tgt-lang {params.target:q} --references {input.references:q}"
+        " --system hkd --beam {params.beam:q} --tokenize {params.tokenize:q}"
+        " --batch-size {params.batch_size:q} {params.max_len} --threads {threads}"
+        " --out-jsons {params.jsons:q} --out-hyps {params.hyps:q} -- {params.extra} > {log:q} 2>&1"

@@ -28,7 +28,7 @@ rule train_teacher:
             os.path.dirname(output.checkpoint), "work"
         ),
     shell:
-        "python -m hkd.train --data {params.data} --work-dir {params.work}"
-        " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"
-        " --depends {input.data}"
-        " -- {params.fairseq} > {log} 2>&1"
+        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
+        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
+        " --depends {input.data:q}"
+        " -- {params.fairseq} > {log:q} 2>&1"

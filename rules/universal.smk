@@ -14,10 +14,10 @@ rule multilingual_data:
     conda:
         "../envs/data.yaml"
     params:
-        pairs=" ".join(f"results/data/bin/{lang}" for lang in LANGS),
+        pairs=[f"results/data/bin/{lang}" for lang in LANGS],
         out=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
-        "python -m hkd.multidata --pairs {params.pairs} --out {params.out} > {log} 2>&1"
+        "python -m hkd.multidata --pairs {params.pairs:q} --out {params.out:q} > {log:q} 2>&1"
 
 
 rule train_universal:
@@ -49,7 +49,7 @@ rule train_universal:
             os.path.dirname(output.checkpoint), "work"
         ),
     shell:
-        "python -m hkd.train --data {params.data} --work-dir {params.work}"
-        " --checkpoint {output.checkpoint} --curve {output.curve} --threads {threads}"
-        " --depends {input.data}"
-        " -- {params.fairseq} > {log} 2>&1"
+        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
+        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
+        " --depends {input.data:q}"
+        " -- {params.fairseq} > {log:q} 2>&1"
