@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from hkd.fileio import honour_umask
+
 log = logging.getLogger("hkd.bpe")
 
 SPM_SPECIALS = {"<unk>", "<s>", "</s>", "<pad>"}
@@ -112,6 +114,7 @@ def train(inputs: list[Path], model_prefix: Path, vocab_size: int, temperature: 
 def write_atomic(path: Path, lines) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    honour_umask(tmp)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         for line in lines:
             f.write(line + "\n")

@@ -62,7 +62,7 @@ import sys
 import tempfile
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from hkd.fileio import write_atomic_text as write_atomic
+from hkd.fileio import honour_umask, write_atomic_text as write_atomic
 from hkd.tsv import TsvError, iter_rows
 
 log = logging.getLogger("hkd.extract")
@@ -186,6 +186,7 @@ class _PairFiles:
         self.handles = []
         for final in self.finals:
             fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory)
+            honour_umask(tmp)
             self.temps.append(Path(tmp))
             self.handles.append(os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
 

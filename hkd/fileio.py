@@ -4,6 +4,11 @@ Text goes to a temporary file beside the target, which is then renamed over it (
 atomic on one file system); the temporary file is removed if writing fails. A job killed (kill -9)
 while writing leaves its temporary file behind: ``remove_stale_temporaries`` clears them when the
 job is run again.
+
+``tempfile.mkstemp`` and ``mkdtemp`` make private files (0600) and folders (0700); renamed into
+place they would stay so, and on a shared cluster the group could not read the data or the models.
+Every such temporary file or folder is given the mode ``open`` or ``mkdir`` would give it
+(``honour_umask``).
 """
 
 from __future__ import annotations
@@ -17,9 +22,18 @@ from pathlib import Path
 log = logging.getLogger("hkd.fileio")
 
 
+def honour_umask(path: Path | str) -> None:
+    """Give a file made by mkstemp (a folder made by mkdtemp) the mode that open() (mkdir()) gives:
+    0o666 (0o777) less the umask."""
+    mask = os.umask(0o022)  # os.umask is the only way to read it: set, then restore
+    os.umask(mask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~mask)
+
+
 def _temporary(path: Path) -> str:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    honour_umask(tmp)
     return tmp
 
 

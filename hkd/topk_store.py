@@ -50,6 +50,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hkd.fileio import honour_umask
+
 log = logging.getLogger("hkd.topk_store")
 
 FORMAT = "hkd-topk-store"
@@ -298,7 +300,7 @@ class StoreWriter:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         remove_partial_stores(self.out)
         self.tmp = Path(tempfile.mkdtemp(dir=self.out.parent, prefix=f".{self.out.name}.partial-"))
-        os.chmod(self.tmp, 0o755)  # mkdtemp makes it private; the store is an ordinary output folder
+        honour_umask(self.tmp)  # mkdtemp makes it private; the store is an ordinary output folder
         sizes = np.asarray(sizes, dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         n = int(self.offsets[-1])

@@ -187,3 +187,17 @@ def test_a_store_killed_mid_write_is_redone_and_leaves_no_partial_folder(tmp_pat
     writer.finish(sig)
     assert sorted(p.name for p in out.parent.iterdir()) == ["xa"]  # no partial folder left beside it
     assert all(TS.TopkStore(out).lookup([s])[0].min() == 2 for s in (0, 1))  # the new one
+
+
+def test_a_store_honours_the_umask(data, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o002)
+    try:
+        sig = TS.target_signature(data / "xa", "xa", "en")
+        random_store(tmp_path / "store", sig, target_sizes(data))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "store").stat().st_mode) == 0o775  # mkdtemp alone gives 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "store").iterdir()} == {0o664}
