@@ -536,7 +536,7 @@ def fingerprint(files) -> str:
 def from_local(path: Path, out_dir: Path, langs: list[str] | None = None) -> list[Path]:
     """A local ``ted_talks.tar.gz``, a directory with the three TSVs, or a directory of parquet shards."""
     path = Path(path).expanduser()
-    kind, files = local_kind(path)
+    kind, _ = local_kind(path)
     if kind == "archive":
         return unpack(path, out_dir, langs)
     if kind == "tsv":

@@ -94,3 +94,10 @@ def test_typology_codes_are_checked_only_when_the_typology_stage_runs():
         hkd_config.check(config)
     config["languages"][-1] = "kmr"  # an ISO 639-3 code that URIEL knows, outside the TED code map
     hkd_config.check(config)
+
+
+def test_length_guard_defaults_are_the_extractors():
+    from hkd.extract import Limits
+
+    corpus = SCHEMA["properties"]["corpus"]["properties"]
+    assert (corpus["max_tokens"]["default"], corpus["max_ratio"]["default"]) == (Limits.max_tokens, Limits.max_ratio)
