@@ -25,10 +25,9 @@ import os
 import random
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from hkd.fileio import honour_umask
+from hkd.fileio import write_atomic_lines
 
 log = logging.getLogger("hkd.bpe")
 
@@ -111,16 +110,6 @@ def train(inputs: list[Path], model_prefix: Path, vocab_size: int, temperature: 
     log.info("bpe: %s.model, %d requested pieces, %d sample sentences", model_prefix, vocab_size, len(sample))
 
 
-def write_atomic(path: Path, lines) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    honour_umask(tmp)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        for line in lines:
-            f.write(line + "\n")
-    os.replace(tmp, path)
-
-
 def encode(model: Path, inputs: list[Path], outputs: list[Path]) -> None:
     """Apply the BPE model to each input file, writing the pieces space-separated, line by line."""
     import sentencepiece as spm
@@ -134,7 +123,7 @@ def encode(model: Path, inputs: list[Path], outputs: list[Path]) -> None:
         for number, (line, enc) in enumerate(zip(lines, pieces), start=1):
             if not enc:
                 raise ValueError(f"{input_path}:{number}: line encodes to nothing: {line!r}")
-        write_atomic(output, (" ".join(p) for p in pieces))
+        write_atomic_lines(output, (" ".join(p) for p in pieces))
 
 
 def build_dictionary(model: Path, inputs: list[Path], langs: list[str]) -> list[tuple[str, int]]:
@@ -190,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         encode(args.model, args.inputs, args.outputs)
     else:
         entries = build_dictionary(args.model, args.inputs, args.langs)
-        write_atomic(args.output, (f"{tok} {count}" for tok, count in entries))
+        write_atomic_lines(args.output, (f"{tok} {count}" for tok, count in entries))
         log.info("dict: %s, %d entries (%d language tokens)", args.output, len(entries), len(args.langs))
     return 0
 

@@ -58,6 +58,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hkd.fileio import atomic_outputs
 from hkd.tsv import TsvError, iter_rows
 
 log = logging.getLogger("hkd.corpus")
@@ -244,15 +245,8 @@ def fetch(
 @contextlib.contextmanager
 def _atomic_outputs(out_dir: Path, names):
     """Yield {name: temporary path}; rename all to ``out_dir/name`` on success, remove on failure."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmps = {n: out_dir / f".{n}.{os.getpid()}.tmp" for n in names}
-    try:
+    with atomic_outputs({n: Path(out_dir) / n for n in names}) as tmps:
         yield tmps
-        for n, tmp in tmps.items():
-            os.replace(tmp, out_dir / n)
-    finally:
-        for tmp in tmps.values():
-            tmp.unlink(missing_ok=True)
 
 
 def check_header(header: list[str], where: str, langs: list[str] | None = None) -> list[str]:

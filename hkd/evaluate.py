@@ -27,7 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hkd.train import PLUGIN_DIR, device_args, write_atomic_text
+from hkd.fairseq_args import PLUGIN_DIR, device_args
+from hkd.fileio import write_atomic_text
 
 log = logging.getLogger("hkd.evaluate")
 

@@ -59,10 +59,10 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from hkd.fileio import honour_umask, write_atomic_text as write_atomic
+
+from hkd.fileio import temporary_beside, write_atomic_text as write_atomic
 from hkd.tsv import TsvError, iter_rows
 
 log = logging.getLogger("hkd.extract")
@@ -185,10 +185,9 @@ class _PairFiles:
         self.temps: list[Path] = []
         self.handles = []
         for final in self.finals:
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory)
-            honour_umask(tmp)
-            self.temps.append(Path(tmp))
-            self.handles.append(os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
+            tmp = temporary_beside(final)
+            self.temps.append(tmp)
+            self.handles.append(open(tmp, "w", encoding="utf-8", newline="\n"))
 
     def write(self, src: str, tgt: str) -> None:
         self.handles[0].write(src + "\n")

@@ -2,33 +2,40 @@
 
 The config describes a model by a few named settings (layers, sizes, dropout, schedule); this module
 turns them into the fairseq-train arguments, so the mapping is written once and tested, and Snakemake
-passes the result to the job as a parameter (a changed setting reruns the job).
+passes the result to the job as a parameter (a changed setting reruns the job). Each builder takes
+its config section (``teacher``, ``universal``, ``assistant``, ``student``) as validated, with the
+schema's defaults filled in, and owns the table from its keys to fairseq's flags. The model settings'
+defaults are the schema's (``$defs.settings``), for a caller that passes only some of them.
 
     bilingual_args("kk", "en", {"encoder_layers": 2, "embed_dim": 64})  # -> ["--task", ...]
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shlex
+from pathlib import Path
 
-# Settings every model needs; the config may override each (config/schema.yaml: $defs.training).
-DEFAULTS = {
-    "encoder_layers": 2, "decoder_layers": 2, "embed_dim": 256, "ffn_dim": 1024, "attention_heads": 4,
-    "dropout": 0.3, "label_smoothing": 0.1, "lr": 5e-4, "warmup_updates": 4000, "max_tokens": 4096,
-    "max_epoch": 100, "patience": 20, "seed": 1, "eval_bleu_beam": 1, "save_interval_updates": 0,
-    # dev-BLEU decoding stops at 1.2 x source length + 10 tokens (fairseq's recommended --eval-bleu-args):
-    # an untrained model would otherwise run on to 200 tokens on every dev sentence
-    "eval_bleu_max_len_a": 1.2, "eval_bleu_max_len_b": 10,
-    # what early stopping (--patience) and the best checkpoint follow: dev "bleu" (higher is better) or
-    # dev "loss" (lower is better; smoother than the BLEU of a small dev set)
-    "stop_metric": "bleu",
-    "validate_interval": 1,  # epochs between validations (dev loss and dev BLEU); --patience counts these
-}
+import yaml
+
+# fairseq's --user-dir: the plugin's folder, found without importing it (and so fairseq)
+PLUGIN_DIR = Path(importlib.util.find_spec("hkd_fairseq").origin).resolve().parent
+
+SCHEMA = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
+
+
+def setting_defaults(schema: Path = SCHEMA) -> dict:
+    """The default of every model setting, from the config schema (``$defs.settings``)."""
+    properties = yaml.safe_load(schema.read_text(encoding="utf-8"))["$defs"]["settings"]["properties"]
+    return {key: spec["default"] for key, spec in properties.items()}
+
+
+DEFAULTS = setting_defaults()
 
 
 def merged_settings(default: dict, override: dict | None = None) -> dict:
-    """The model's settings: hkd's defaults, then the config's default, then a per-item override."""
+    """The model's settings: the schema's defaults, then the config's default, then a per-item override."""
     unknown = set(default) - set(DEFAULTS) | set(override or {}) - set(DEFAULTS)
     if unknown:
         raise KeyError(f"unknown model setting(s): {sorted(unknown)}")
@@ -72,20 +79,31 @@ def transformer_args(settings: dict) -> list[str]:
 
 
 def bilingual_args(src: str, tgt: str, settings: dict) -> list[str]:
-    """A bilingual teacher: fairseq's translation task on one pair."""
+    """A bilingual model: fairseq's translation task on one pair."""
     return ["--task", "translation", "--source-lang", src, "--target-lang", tgt] + transformer_args(settings)
 
 
-def multilingual_args(langs: list[str], tgt: str, settings: dict, sampling_temperature: float) -> list[str]:
-    """A many-to-one model over every pair, the source marked by its language token (``__xx__``)
-    (Johnson et al. 2017): fairseq's translation_multi_simple_epoch task, small pairs up-sampled by
-    temperature sampling. fairseq's multilingual task has no dev-BLEU validation, so the best
-    checkpoint is the one of lowest dev loss."""
+def teacher_settings(lang: str, teacher: dict) -> dict:
+    """Language `lang`'s teacher settings, from the config's ``teacher`` section: its ``default``
+    settings, then the language's entry of ``overrides`` (if any)."""
+    return merged_settings(teacher["default"], teacher["overrides"].get(lang))
+
+
+def teacher_args(lang: str, tgt: str, teacher: dict) -> list[str]:
+    """Language `lang`'s teacher (see teacher_settings)."""
+    return bilingual_args(lang, tgt, teacher_settings(lang, teacher))
+
+
+def universal_args(langs: list[str], tgt: str, universal: dict) -> list[str]:
+    """The universal many-to-one model over every pair (the config's ``universal`` section), the source
+    marked by its language token (``__xx__``) (Johnson et al. 2017): fairseq's
+    translation_multi_simple_epoch task, small pairs up-sampled by temperature sampling. fairseq's
+    multilingual task has no dev-BLEU validation, so the best checkpoint is the one of lowest dev loss."""
     pairs = ",".join(f"{lang}-{tgt}" for lang in langs)
     args = ["--task", "translation_multi_simple_epoch", "--lang-pairs", pairs, "--langs", ",".join([*langs, tgt]),
             "--encoder-langtok", "src", "--sampling-method", "temperature",
-            "--sampling-temperature", str(sampling_temperature)]
-    model = transformer_args(settings)
+            "--sampling-temperature", str(universal["sampling_temperature"])]
+    model = transformer_args(universal["settings"])
     cut = model.index("--eval-bleu")
     return args + model[:cut] + ["--best-checkpoint-metric", "loss"]
 
@@ -97,20 +115,27 @@ def multilingual_generate_args(langs: list[str], tgt: str) -> list[str]:
             "--encoder-langtok", "src"]
 
 
-def assistant_args(langs: list[str], tgt: str, settings: dict, kd_lambda: float, sampling_temperature: float,
-                   stores: str, selective_interval: int, selective_tau: float, state: str, flags_log: str,
+def assistant_args(langs: list[str], tgt: str, assistant: dict, stores: str, state: str, flags_log: str,
                    teacher_bleu: str | None = None) -> list[str]:
     """A teacher-assistant: many-to-one over one cluster's pairs, distilled from each pair's teacher
-    by selective KD (Eq. 2, lambda = kd_lambda) with the teachers' top-k stores (hkd_fairseq's
-    hkd_multilingual task and selective_kd criterion), early-stopped on dev BLEU. `teacher_bleu`: where
-    the teachers' dev BLEU is read (e.g. their curves, a {lang} pattern) instead of decoding again."""
+    by selective KD (Eq. 2) with the teachers' top-k stores (hkd_fairseq's hkd_multilingual task and
+    selective_kd criterion), early-stopped on dev BLEU. `assistant` is the config's ``assistant``
+    section; `teacher_bleu`: where the teachers' dev BLEU is read (e.g. their curves, a {lang}
+    pattern) instead of decoding again."""
+    a = assistant
     task = ["--task", "hkd_multilingual", "--langs", ",".join(langs), "--target-lang", tgt,
-            "--sampling-temperature", str(sampling_temperature), "--kd-stores", stores,
-            "--selective-interval", str(selective_interval), "--selective-tau", str(selective_tau),
+            "--sampling-temperature", str(a["sampling_temperature"]), "--kd-stores", stores,
+            "--selective-interval", str(a["selective_interval"]), "--selective-tau", str(a["selective_tau"]),
             "--selective-state", state, "--selective-log", flags_log]
     if teacher_bleu:
         task += ["--teacher-bleu", teacher_bleu]
-    return task + transformer_args(settings) + ["--criterion", "selective_kd", "--kd-lambda", str(kd_lambda)]
+    return task + transformer_args(a["settings"]) + ["--criterion", "selective_kd", "--kd-lambda", str(a["kd_lambda"])]
+
+
+# the config's student keys of the adaptive_kd criterion, and their flags
+STUDENT_CRITERION_FLAGS = (("lambda1", "--kd-lambda1"), ("lambda2_start", "--kd-lambda2-start"),
+                           ("lambda2_end", "--kd-lambda2-end"), ("anneal_k", "--kd-anneal-k"),
+                           ("anneal_x0", "--kd-anneal-x0"), ("alpha_temperature", "--alpha-temperature"))
 
 
 def student_args(langs: list[str], tgt: str, student: dict, stores: str, assistant_map: str,
@@ -121,17 +146,14 @@ def student_args(langs: list[str], tgt: str, student: dict, stores: str, assista
     temperature, the criterion's lambda1, lambda2_start, lambda2_end, anneal_k, anneal_x0 and
     alpha_temperature, and exclude_weakest_variance (the rule then reads `assistant_bleu`)."""
     task = ["--task", "hkd_multilingual", "--langs", ",".join(langs), "--target-lang", tgt,
-            "--sampling-temperature", str(student.get("sampling_temperature", 5)), "--assistant-stores", stores,
+            "--sampling-temperature", str(student["sampling_temperature"]), "--assistant-stores", stores,
             "--assistant-map", assistant_map, "--alpha-log", alpha_log]
-    if student.get("exclude_weakest_variance") is not None:
+    if student["exclude_weakest_variance"] is not None:
         task += ["--exclude-weakest-variance", str(student["exclude_weakest_variance"]),
                  "--assistant-bleu", assistant_bleu]
     criterion = ["--criterion", "adaptive_kd"]
-    for key, flag in (("lambda1", "--kd-lambda1"), ("lambda2_start", "--kd-lambda2-start"),
-                      ("lambda2_end", "--kd-lambda2-end"), ("anneal_k", "--kd-anneal-k"),
-                      ("anneal_x0", "--kd-anneal-x0"), ("alpha_temperature", "--alpha-temperature")):
-        if student.get(key) is not None:
-            criterion += [flag, str(student[key])]
+    for key, flag in STUDENT_CRITERION_FLAGS:
+        criterion += [flag, str(student[key])]
     return task + transformer_args(student["settings"]) + criterion
 
 
@@ -144,3 +166,13 @@ def assistant_generate_args() -> list[str]:
 def quote(args: list[str]) -> str:
     """The arguments as one shell-quoted string (for a Snakemake `params:` value)."""
     return shlex.join(args)
+
+
+def device_args(mixed_precision: bool = False) -> list[str]:
+    """Where fairseq trains: every visible GPU (distributed data parallel when several; fp16 mixed
+    precision when asked), else the CPU. Not part of the run's key: a run resumes on other hardware."""
+    import torch
+
+    if torch.cuda.is_available():
+        return ["--fp16"] if mixed_precision else []
+    return ["--cpu"]

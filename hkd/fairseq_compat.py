@@ -33,9 +33,10 @@ import logging
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from hkd.fileio import atomic_outputs
 
 log = logging.getLogger("hkd.fairseq_compat")
 
@@ -164,11 +165,10 @@ def patched_sources(root: Path) -> dict[Path, str]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, path.stat().st_mode & 0o777)
-    os.replace(tmp, path)
+    """Replace a source file of the package, keeping its mode."""
+    with atomic_outputs({0: path}) as tmps:
+        tmps[0].write_text(text, encoding="utf-8")
+        os.chmod(tmps[0], path.stat().st_mode & 0o777)
 
 
 def apply(root: Path) -> list[Path]:

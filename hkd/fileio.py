@@ -1,9 +1,11 @@
 """Atomic writes: a killed job never leaves a file that looks finished.
 
-Text goes to a temporary file beside the target, which is then renamed over it (``os.replace`` is
-atomic on one file system); the temporary file is removed if writing fails. A job killed (kill -9)
-while writing leaves its temporary file behind: ``remove_stale_temporaries`` clears them when the
-job is run again.
+Every output goes to a temporary file beside its target (``temporary_beside``), which is then renamed
+over it (``os.replace`` is atomic on one file system); the temporary file is removed if writing
+fails. ``atomic_outputs`` does that for several files at once (all renamed, or none);
+``write_atomic_text``, ``write_atomic_lines`` and ``copy_atomic`` are the one-file cases. A job
+killed (kill -9) while writing leaves its temporary file behind: ``remove_stale_temporaries`` clears
+them when the job is run again.
 
 ``tempfile.mkstemp`` and ``mkdtemp`` make private files (0600) and folders (0700); renamed into
 place they would stay so, and on a shared cluster the group could not read the data or the models.
@@ -13,12 +15,15 @@ Every such temporary file or folder is given the mode ``open`` or ``mkdir`` woul
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterable, Iterator, Mapping, TypeVar
 
+K = TypeVar("K")
 log = logging.getLogger("hkd.fileio")
 
 
@@ -30,37 +35,48 @@ def honour_umask(path: Path | str) -> None:
     os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~mask)
 
 
-def _temporary(path: Path) -> str:
+def temporary_beside(path: Path | str) -> Path:
+    """A new empty temporary file in `path`'s folder (created if needed), named after `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     honour_umask(tmp)
-    return tmp
+    return Path(tmp)
+
+
+@contextlib.contextmanager
+def atomic_outputs(finals: Mapping[K, Path | str]) -> Iterator[dict[K, Path]]:
+    """Yield {key: temporary path} for {key: final path}; on success every temporary file is renamed
+    to its final path, on failure all are removed."""
+    tmps = {key: temporary_beside(final) for key, final in finals.items()}
+    try:
+        yield tmps
+        for key, tmp in tmps.items():
+            os.replace(tmp, finals[key])
+    finally:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
 
 
 def write_atomic_text(path: Path | str, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    with atomic_outputs({0: path}) as tmps:
+        with open(tmps[0], "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def write_atomic_lines(path: Path | str, lines: Iterable[str]) -> None:
+    """Each line followed by a newline, streamed (no copy of the whole text in memory)."""
+    with atomic_outputs({0: path}) as tmps:
+        with open(tmps[0], "w", encoding="utf-8", newline="\n") as f:
+            for line in lines:
+                f.write(line + "\n")
 
 
 def copy_atomic(src: Path | str, dst: Path | str) -> None:
     """Copy `src` to `dst` through a temporary file beside `dst` (a checkpoint: hundreds of MB)."""
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(dst)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_outputs({0: dst}) as tmps:
+        shutil.copyfile(src, tmps[0])
 
 
 def remove_stale_temporaries(path: Path | str) -> int:

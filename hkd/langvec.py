@@ -3,7 +3,7 @@
 The universal model marks each source sentence with its language token (``__xx__``); after training,
 that token's row of the encoder's embedding matrix is a vector of the language as the model sees it
 (Tan et al. 2019a; Oncevay et al. 2020's "learned" view). They are written as a language-vectors
-table (TSV: ``lang`` then one column per dimension), the format the clustering stage reads.
+table (hkd.vectors: ``lang`` then one column per dimension), the format the clustering stage reads.
 
     python -m hkd.langvec --checkpoint results/universal/checkpoint_best.pt --dict results/data/dict.txt \
         --langs kk be ... --out results/clustering/learned.tsv
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hkd.bpe import lang_token
-from hkd.train import write_atomic_text
+from hkd.vectors import write_vectors
 
 log = logging.getLogger("hkd.langvec")
 EMBEDDING = "encoder.embed_tokens.weight"
@@ -45,13 +45,6 @@ def language_vectors(checkpoint: Path, dictionary: Path, langs: list[str]) -> di
     return vectors
 
 
-def to_tsv(vectors: dict[str, np.ndarray]) -> str:
-    dim = len(next(iter(vectors.values())))
-    lines = ["\t".join(["lang", *(f"d{i}" for i in range(dim))])]
-    lines += ["\t".join([lang, *(f"{x:.6g}" for x in vec)]) for lang, vec in vectors.items()]
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, required=True)
@@ -61,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     vectors = language_vectors(args.checkpoint, args.dict, args.langs)
-    write_atomic_text(args.out, to_tsv(vectors))
-    log.info("%s: %d languages x %d dimensions", args.out, len(vectors), len(next(iter(vectors.values()))))
+    dim = len(next(iter(vectors.values())))
+    write_vectors(args.out, list(vectors), [f"d{i}" for i in range(dim)], np.stack(list(vectors.values())))
+    log.info("%s: %d languages x %d dimensions", args.out, len(vectors), dim)
     return 0
 
 

@@ -16,7 +16,7 @@ With --focus (the paper: gl and el): each focus language keeps the slot of its o
 its random cluster has the size of its actual one (the paper's "same number of languages per
 cluster"); the other members of those slots are drawn from the non-focus languages, without
 replacement across slots; only the clusters that hold a focus language are written (the other
-languages are in no cluster of this type: hkd.clustering combine --partial-types allows that). Two
+languages are in no cluster of this type: hkd.cluster_languages combine --partial-types allows that). Two
 focus languages that share an actual cluster share the random one (as in the paper's Rand.4 of gl and
 el; its Rand.2 drew them apart, which a partition cannot).
 """
@@ -29,7 +29,7 @@ import random
 import sys
 from pathlib import Path
 
-from hkd.clusters import ClustersError, canonical, parse_clusters, write_clusters
+from hkd.clusters_file import ClustersError, canonical, parse_clusters, write_clusters
 
 log = logging.getLogger("hkd.random_clusters")
 

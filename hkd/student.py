@@ -1,16 +1,14 @@
 """What the ultimate student needs to know about its teacher-assistants, in one folder.
 
     python -m hkd.student prepare --clusters results/clustering/clusters.yaml --langs kk be ... \
-        --serves svcca_all/c1=svcca_all/c1 typology/c2=svcca_all/c1 ... \
         --stores results/stores/assistant --curves results/assistants --out-dir results/student/assistants
 
 Every cluster of every type is one teacher-assistant of the paper: a language is taught by C_sim
-assistants, one per clustering type whose clusters hold it (hkd.adaptive). The workflow trains one
+assistants, one per clustering type whose clusters hold it (hkd.plan). The workflow trains one
 model per distinct set of languages, so two types that form the same cluster (the paper's svcca53 c2
-and svcca23 c9) share one model; ``--serves TYPE/CLUSTER=UNIT_TYPE/UNIT_CLUSTER`` says which model
-serves each cluster. The student still sees one assistant per type, as in the paper.
-``--skip-types TYPE ...`` leaves types out of the student's assistants (the random clusters of the
-paper's Table 9 ablation, hkd.random_clusters).
+and svcca23 c9) share one model, the one hkd.plan says serves them. The student still sees one
+assistant per type, as in the paper. ``--skip-types TYPE ...`` leaves types out of the student's
+assistants (the random clusters of the paper's Table 9 ablation, hkd.random_clusters).
 
 Writes into OUT-DIR:
 
@@ -32,25 +30,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from hkd import adaptive
-from hkd.clusters import parse_clusters
+from hkd.clusters_file import parse_clusters
 from hkd.fileio import write_atomic_text
+from hkd.plan import make_plan, teaching
 
 log = logging.getLogger("hkd.student")
-
-
-def parse_serves(specs: list[str]) -> dict[str, str]:
-    """{'type/cluster': 'unit_type/unit_cluster'} from TYPE/CLUSTER=UNIT specs."""
-    serves = {}
-    for spec in specs:
-        name, sep, unit = spec.partition("=")
-        if not sep:
-            raise ValueError(f"--serves: expected TYPE/CLUSTER=UNIT_TYPE/UNIT_CLUSTER, got {spec!r}")
-        name, unit = adaptive.assistant_name(name), adaptive.assistant_name(unit)
-        if name in serves:
-            raise ValueError(f"--serves: {name} given twice")
-        serves[name] = unit
-    return serves
 
 
 def best_validation(curve: Path) -> dict:
@@ -81,28 +65,18 @@ def best_epoch_bleu(curve: Path) -> dict[str, float]:
     return {key[len("valid_bleu_"):]: float(value) for key, value in best.items() if key.startswith("valid_bleu_")}
 
 
-def assistant_map(clusters: dict, langs: list[str]) -> dict[str, list[str]]:
-    """Each language's assistants (every cluster that holds it, one per type); [] when none does."""
-    table = adaptive.assistants_from_clusters(clusters)
-    unknown = sorted(set(table) - set(langs))
-    if unknown:
-        raise ValueError(f"the clusters hold languages that are not trained: {unknown}")
-    return {lang: table.get(lang, []) for lang in langs}
-
-
-def prepare(clusters_path: Path, langs: list[str], serves: dict[str, str], stores: Path, curves: Path,
-            out_dir: Path, skip_types: list[str] | None = None) -> dict[str, list[str]]:
+def prepare(clusters_path: Path, langs: list[str], stores: Path, curves: Path, out_dir: Path,
+            skip_types: list[str] | None = None) -> dict[str, list[str]]:
     clusters = parse_clusters(clusters_path.read_text(encoding="utf-8"), str(clusters_path))[0]
     unknown = sorted(set(skip_types or []) - set(clusters))
     if unknown:
         raise ValueError(f"--skip-types: {clusters_path} has no type {unknown}")
     for skipped in skip_types or []:
         log.info("type %s: not among the student's assistants (--skip-types)", skipped)
-    table = assistant_map({t: c for t, c in clusters.items() if t not in (skip_types or [])}, langs)
+    plan = make_plan(clusters, langs, False, {t: "" for t in skip_types or []})
+    table = teaching({t: c for t, c in clusters.items() if t not in (skip_types or [])}, langs)
+    serves = {f"{t}/{n}": f"{u[0]}/{u[1]}" for (t, n), u in plan.clusters().items()}
     names = sorted({name for names in table.values() for name in names})
-    missing = [name for name in names if name not in serves]
-    if missing:
-        raise KeyError(f"--serves names no model for {missing} (clusters of {clusters_path})")
     if out_dir.exists():
         shutil.rmtree(out_dir)
     (out_dir / "stores").mkdir(parents=True)
@@ -139,7 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("prepare", help="the student's assistant map, store links and dev BLEU")
     p.add_argument("--clusters", type=Path, required=True)
     p.add_argument("--langs", nargs="+", required=True)
-    p.add_argument("--serves", nargs="+", required=True, metavar="TYPE/CLUSTER=UNIT_TYPE/UNIT_CLUSTER")
     p.add_argument("--stores", type=Path, required=True, help="folder of the models' stores (STORES/UNIT/<lang>)")
     p.add_argument("--curves", type=Path, required=True, help="folder of the models (CURVES/UNIT/curve.jsonl)")
     p.add_argument("--out-dir", type=Path, required=True)
@@ -147,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="clustering types the student does not learn from (the random clusters of Table 9)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
-    prepare(args.clusters, args.langs, parse_serves(args.serves), args.stores, args.curves, args.out_dir,
-            args.skip_types)
+    prepare(args.clusters, args.langs, args.stores, args.curves, args.out_dir, args.skip_types)
     return 0
 
 

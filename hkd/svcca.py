@@ -1,6 +1,6 @@
 """SVCCA of two views of the same languages (Raghu et al. 2017; Oncevay et al. 2020): pure maths.
 
-Two recipes. ``recipe`` (the default of hkd.clustering) is Oncevay et al.'s published code
+Two recipes. ``recipe`` (the default of hkd.cluster_languages) is Oncevay et al.'s published code
 (aoncevay/multiview-langrep: src/utils.py ``svd_transform`` and ``trunc_svd_by_th``,
 src/compose_matrix.py ``compose_feats_matrix``, src/LangSpaceMulti.py ``get_X_cca_any``):
 
@@ -45,7 +45,7 @@ How ``centred`` departs from the recipe: both SVDs are centred and fitted on the
 only (which changes the canonical space and the clusters), and CCA is the closed-form
 whitening/SVD solution instead of scikit-learn's iterative one.
 
-No command line: ``python -m hkd.clustering --method svcca ...`` runs it.
+No command line: ``python -m hkd.cluster_languages --method svcca ...`` runs it.
 """
 
 from __future__ import annotations

@@ -42,12 +42,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import hkd_fairseq
+from hkd.fairseq_args import PLUGIN_DIR, device_args
 from hkd.fileio import copy_atomic, remove_stale_temporaries, write_atomic_text
 
 log = logging.getLogger("hkd.train")
-
-PLUGIN_DIR = Path(hkd_fairseq.__file__).resolve().parent
 
 
 def fingerprint(paths: list[Path]) -> list[list]:
@@ -217,16 +215,6 @@ def publish(run_dir: Path, checkpoint: Path, curve: Path, records: list[dict],
     write_atomic_text(curve, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     remove_stale_temporaries(checkpoint)
     copy_atomic(best, checkpoint)
-
-
-def device_args(mixed_precision: bool = False) -> list[str]:
-    """Where fairseq trains: every visible GPU (distributed data parallel when several; fp16 mixed
-    precision when asked), else the CPU. Not part of the run's key: a run resumes on other hardware."""
-    import torch
-
-    if torch.cuda.is_available():
-        return ["--fp16"] if mixed_precision else []
-    return ["--cpu"]
 
 
 def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_args: list[str],

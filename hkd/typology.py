@@ -1,4 +1,4 @@
-"""Typological language vectors from URIEL (lang2vec), and the language-vectors table format.
+"""Typological language vectors from URIEL (lang2vec), written as a language-vectors table (hkd.vectors).
 
 Maps the TED talks' ISO 639-1 codes to the ISO 639-3 codes URIEL knows, fetches one lang2vec feature
 set and writes a *language vectors table*::
@@ -6,11 +6,8 @@ set and writes a *language vectors table*::
     python -m hkd.typology --langs kk be bn ... --feature-set syntax_knn --out typology.tsv \\
         [--allow-missing impute-mean] [--map ku=kmr]
 
-Language vectors table: TSV, header ``lang`` then one column per feature, one row per language, in
-the order of ``--langs``. Learned vectors may instead come as a NumPy file holding a {code: vector}
-mapping (``np.save`` of a dict, read with allow_pickle; or ``np.savez`` with one array per code).
-``read_vectors`` reads all three; errors (``VectorsError``) name the file and line or key: ragged
-rows, non-numeric values, NaN or infinite values, duplicate languages, an empty table.
+The table (``lang`` then one column per feature, rows in the order of ``--langs``) is read and
+written by hkd.vectors.
 
 Code mapping (``TED_TO_ISO3``): the ISO 639-3 individual language, where URIEL lacks the
 macrolanguage: az -> azj, mn -> khk, sq -> als, zh -> cmn, ms -> zlm, fa -> pes, ar -> arb; ku -> kur
@@ -24,7 +21,7 @@ aze, zh -> zho, ..., as lang2vec and published language-vector files key them); 
 of them for one language is an error naming both.
 
 ``--out-all FILE`` also writes every language URIEL has in the feature set (3,718 in syntax_knn,
-keyed by ISO 639-3), the rows hkd.clustering fits the typology SVD on (Oncevay et al.); a language
+keyed by ISO 639-3), the rows hkd.cluster_languages fits the typology SVD on (Oncevay et al.); a language
 with a missing value is left out of it, and the log says how many.
 
 Missing values: ``syntax_knn`` (default; 103 kNN-imputed binary syntax features) has none. Raw
@@ -45,7 +42,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from hkd.fileio import write_atomic_text as write_atomic
+from hkd.vectors import VectorsError, write_vectors
 
 log = logging.getLogger("hkd.typology")
 
@@ -73,8 +70,6 @@ OTHER_ISO3 = {
 MISSING_POLICIES = ("error", "impute-mean")
 
 
-class VectorsError(ValueError):
-    """A language code, feature set or vectors file that cannot be used; the message names it."""
 
 
 def _lang2vec():
@@ -164,88 +159,6 @@ def uriel_features(
             if n == len(names):
                 log.warning("%s has no value of its own in %s: its vector is the mean", c, feature_set)
     return names, matrix
-
-
-# ---- language vectors table I/O --------------------------------------------------------------
-
-
-def format_value(x: float) -> str:
-    """Shortest text that reads back to the same float; integral values without a decimal point."""
-    return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else repr(float(x))
-
-
-def write_vectors(path: Path, langs: list[str], names: list[str], matrix: np.ndarray) -> None:
-    """Writes a language vectors table (TSV) atomically; same input, byte-identical file."""
-    matrix = np.asarray(matrix, dtype=float)
-    if matrix.shape != (len(langs), len(names)):
-        raise VectorsError(f"{path}: matrix shape {matrix.shape} != ({len(langs)}, {len(names)})")
-    lines = ["\t".join(["lang", *names])]
-    lines += ["\t".join([lang, *map(format_value, row)]) for lang, row in zip(langs, matrix)]
-    write_atomic(path, "\n".join(lines) + "\n")
-
-
-def _check_vector(where: str, values, width: int | None) -> np.ndarray:
-    try:
-        vector = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise VectorsError(f"{where}: non-numeric value ({error})") from None
-    if vector.ndim != 1:
-        raise VectorsError(f"{where}: expected a 1-d vector, got shape {vector.shape}")
-    if width is not None and vector.size != width:
-        raise VectorsError(f"{where}: {vector.size} values, expected {width} (ragged)")
-    if not np.isfinite(vector).all():
-        raise VectorsError(f"{where}: NaN or infinite value at position {int(np.argmin(np.isfinite(vector)))}")
-    return vector
-
-
-def read_vectors(path: Path) -> dict[str, np.ndarray]:
-    """Reads a language vectors table (.tsv) or a {code: vector} NumPy file (.npy/.npz), in file order."""
-    path = Path(path)
-    if not path.is_file():
-        raise VectorsError(f"{path}: no such file")
-    vectors: dict[str, np.ndarray] = {}
-    if path.suffix in (".npy", ".npz"):
-        if path.suffix == ".npy":
-            obj = np.load(path, allow_pickle=True)
-            obj = obj.item() if obj.dtype == object and obj.ndim == 0 else obj
-            if not isinstance(obj, dict):
-                raise VectorsError(f"{path}: expected np.save of a {{code: vector}} dict, got {type(obj).__name__}")
-            items = list(obj.items())
-        else:
-            with np.load(path, allow_pickle=False) as archive:
-                items = [(key, archive[key]) for key in archive.files]
-        width = None
-        for code, values in items:
-            if not isinstance(code, str) or not code:
-                raise VectorsError(f"{path}: key {code!r} is not a language code")
-            vectors[code] = _check_vector(f"{path}: key {code!r}", values, width)
-            width = vectors[code].size
-    else:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        if not lines or lines[0].split("\t")[0] != "lang":
-            raise VectorsError(f"{path}:1: header must start with 'lang' then the feature names")
-        width = len(lines[0].split("\t")) - 1
-        for number, line in enumerate(lines[1:], start=2):
-            if not line.strip():
-                continue
-            code, *fields = line.split("\t")
-            where = f"{path}:{number}: language {code!r}"
-            if code in vectors:
-                raise VectorsError(f"{where}: duplicate language")
-            if len(fields) != width:
-                raise VectorsError(f"{where}: {len(fields)} values, header has {width} features (ragged)")
-            vectors[code] = _check_vector(where, fields, width)
-    if not vectors:
-        raise VectorsError(f"{path}: no language vectors")
-    return vectors
-
-
-def select(vectors: dict[str, np.ndarray], langs: list[str], source: str) -> np.ndarray:
-    """Stacks the vectors of langs (in that order); raises naming every language source lacks."""
-    missing = [lang for lang in langs if lang not in vectors]
-    if missing:
-        raise VectorsError(f"{source}: no vector for language(s) {' '.join(missing)}")
-    return np.stack([vectors[lang] for lang in langs])
 
 
 def codes_of(lang: str) -> list[str]:

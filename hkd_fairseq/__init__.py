@@ -6,7 +6,8 @@ Importing it registers hkd's tasks and criteria with fairseq and, when the envir
 When ``HKD_PATIENCE_STATE`` is set (a resumed run), fairseq's early-stopping count is restored from it.
 fairseq puts the plugin's *parent* folder on sys.path, which is why it is a top-level package.
 
-Registered: the task ``hkd_multilingual`` (hkd_multilingual.py) and the criteria ``selective_kd``
+Registered: the task ``hkd_multilingual`` (hkd_multilingual.py, with kd_stores.py, online_teachers.py,
+selective_switch.py and dev_bleu.py) and the criteria ``selective_kd``
 (selective_kd.py) and ``adaptive_kd`` (adaptive_kd.py).
 """
 

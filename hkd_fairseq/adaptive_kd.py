@@ -15,7 +15,7 @@ so the validation loss is the label-smoothed NLL.
 Logged: ``loss``, ``nll_loss`` (``ppl``), ``kd_loss`` (the KD term per distilled token, base 2),
 ``kd_frac``, ``lambda2``, and ``alpha/<lang>/<type>/<cluster>`` (the mean weight of that assistant over
 the batches of that language). The task also writes the weights per epoch and language as JSON lines
-(``--alpha-log``, hkd.adaptive.AlphaLog). The update number for lambda2 comes from the task's
+(``--alpha-log``, hkd.alpha_log.AlphaLog). The update number for lambda2 comes from the task's
 train_step (``set_num_updates``), so a resumed run continues the schedule.
 """
 
@@ -27,7 +27,7 @@ from fairseq.criterions import FairseqCriterion, register_criterion
 from fairseq.dataclass import FairseqDataclass
 from omegaconf import II
 
-from hkd import adaptive as A
+from hkd import adaptive as A, alpha_log
 from hkd_fairseq.selective_kd import SelectiveKDCriterion
 
 
@@ -49,7 +49,7 @@ class AdaptiveKDCriterion(FairseqCriterion):
     def __init__(self, task, label_smoothing, kd_lambda1, kd_lambda2_start, kd_lambda2_end, kd_anneal_k,
                  kd_anneal_x0, alpha_temperature, kd_temperature, sentence_avg):
         super().__init__(task)
-        plan = getattr(task, "assistant_plan", None)
+        plan = getattr(task, "effective", None)
         if plan is None:
             raise ValueError("--criterion adaptive_kd needs the hkd_multilingual task with --assistant-stores "
                              "and --assistant-map")
@@ -92,7 +92,7 @@ class AdaptiveKDCriterion(FairseqCriterion):
     def weights(self, sample, terms) -> dict:
         """Per language in the batch: its assistants' alpha and perplexity (summed by fairseq over
         batches and workers; every worker logs the same keys, zeros for absent languages)."""
-        sums = A.empty_sums(self.plan)
+        sums = alpha_log.empty_sums(self.plan)
         if terms.alpha is None:
             return sums
         lang_ids = sample["lang_id"].tolist()
@@ -104,10 +104,10 @@ class AdaptiveKDCriterion(FairseqCriterion):
                 first_row.setdefault(lang_id, row)  # all rows of a language share its weights
         for lang_id, row in first_row.items():
             lang = self.langs[lang_id]
-            sums[A.batches_key(lang)] += 1.0
+            sums[alpha_log.batches_key(lang)] += 1.0
             for slot, name in enumerate(self.plan.assistants[lang]):
-                sums[A.alpha_key(lang, name)] += alpha[row][slot]
-                sums[A.ppl_key(lang, name)] += perplexity[row][slot]
+                sums[alpha_log.alpha_key(lang, name)] += alpha[row][slot]
+                sums[alpha_log.ppl_key(lang, name)] += perplexity[row][slot]
         return sums
 
     @classmethod
@@ -121,11 +121,11 @@ class AdaptiveKDCriterion(FairseqCriterion):
             metrics.log_scalar("lambda2", total("lambda2_sum") / kd_batches, kd_batches, round=4)
         first = logging_outputs[0] if logging_outputs else {}
         keys = [k for k in first if k.startswith(("alpha_sum:", "alpha_batches:"))]
-        sums = A.summed(logging_outputs, keys)  # one device-to-host copy for all languages
+        sums = alpha_log.summed(logging_outputs, keys)  # one device-to-host copy for all languages
         for key in keys:
             if key.startswith("alpha_sum:"):
                 _, lang, name = key.split(":", 2)
-                batches = sums[A.batches_key(lang)]
+                batches = sums[alpha_log.batches_key(lang)]
                 if batches > 0:
                     metrics.log_scalar(f"alpha/{lang}/{name}", sums[key] / batches, batches, round=4)
 

@@ -25,11 +25,18 @@ teacher-assistants in slot order, each with reference log-probabilities) it carr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from fairseq.data import FairseqDataset, data_utils
 
 from hkd.sampling import upsample_indices, upsampled_sizes
+
+
+def pair_folder(root: Path, lang: str) -> Path:
+    """A pair's binarized folder: DATA/<lang> (the workflow's layout), else DATA itself (all pairs in one)."""
+    return root / lang if (root / lang).is_dir() else root
 
 
 class MultilingualPairsDataset(FairseqDataset):

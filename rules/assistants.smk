@@ -23,7 +23,7 @@ rule teacher_store:
     params:
         data=lambda wildcards, input: os.path.dirname(input.data[0]),
         target=TARGET,
-        k=ASSISTANT.get("topk", 8),
+        k=ASSISTANT["topk"],
     shell:
         "python -m hkd.topk_store dump --data {params.data:q} --checkpoint {input.checkpoint:q}"
         " --src-lang {wildcards.lang:q} --tgt-lang {params.target:q} --k {params.k:q}"
@@ -34,7 +34,7 @@ rule train_assistant:
     input:
         unpack(get_assistant_inputs),
         dict="results/data/dict.txt",
-        code=code("train"),
+        code=code("train", *PLUGIN_ASSISTANT),
     output:
         checkpoint="results/assistants/{ctype}/{cluster}/checkpoint_best.pt",
         curve="results/assistants/{ctype}/{cluster}/curve.jsonl",
@@ -68,7 +68,7 @@ rule train_assistant:
 rule evaluate_assistant:
     input:
         unpack(get_assistant_eval_inputs),
-        code=code("evaluate"),
+        code=code("evaluate", PLUGIN_ASSISTANT[0]),
     output:
         directory("results/eval/assistant/{ctype}/{cluster}"),
     log:
@@ -90,9 +90,9 @@ rule evaluate_assistant:
             fairseq_args.assistant_generate_args()
         ),
         target=TARGET,
-        beam=config["evaluation"].get("beam", 5),
-        tokenize=config["evaluation"].get("tokenize", "none"),
-        batch_size=config["evaluation"].get("batch_size", 64),
+        beam=config["evaluation"]["beam"],
+        tokenize=config["evaluation"]["tokenize"],
+        batch_size=config["evaluation"]["batch_size"],
         max_len=evaluation_limits(),
     shell:
         "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"

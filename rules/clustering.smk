@@ -44,7 +44,7 @@ rule cluster_type:
         typology=get_typology_table,
         typology_fit=get_typology_fit_table,
         learned=get_learned_vectors,
-        code=code("clustering"),
+        code=code("cluster_languages"),
     output:
         clusters="results/clustering/types/{ctype}.yaml",
         plot="results/clustering/types/{ctype}.png",
@@ -64,17 +64,17 @@ rule cluster_type:
             else []
         ),
         langs=LANGS,
-        typology_variance=CLUSTERING.get("typology_variance", 0.65),
-        learned_variance=CLUSTERING.get("learned_variance", 0.60),
-        min_corr=CLUSTERING.get("min_corr", 0.5),
-        svd=CLUSTERING.get("svd", "recipe"),
+        typology_variance=CLUSTERING["typology_variance"],
+        learned_variance=CLUSTERING["learned_variance"],
+        min_corr=CLUSTERING["min_corr"],
+        svd=CLUSTERING["svd"],
         k=lambda wildcards: (
             ["--k", CLUSTERING["types"][wildcards.ctype]["k"]]
             if "k" in CLUSTERING["types"][wildcards.ctype]
             else []
         ),
     shell:
-        "python -m hkd.clustering cluster --type {wildcards.ctype:q} --method {params.method:q}"
+        "python -m hkd.cluster_languages cluster --type {wildcards.ctype:q} --method {params.method:q}"
         " --typology {input.typology:q} --typology-fit {input.typology_fit:q} --svd {params.svd:q}"
         " --learned {input.learned:q} {params.fit_subset:q} {params.k:q}"
         " --langs {params.langs:q} --typology-variance {params.typology_variance:q}"
@@ -109,7 +109,7 @@ rule random_clusters:
 checkpoint clusters:
     input:
         types=get_cluster_files,
-        code=code("clustering"),
+        code=code("cluster_languages"),
     output:
         clusters="results/clustering/clusters.yaml",
         membership="results/clustering/membership.tsv",
@@ -122,7 +122,7 @@ checkpoint clusters:
         allow_missing=allow_missing_args(),
         partial=partial_types_args(),
     shell:
-        "python -m hkd.clustering combine --inputs {input.types:q} --langs {params.langs:q}"
+        "python -m hkd.cluster_languages combine --inputs {input.types:q} --langs {params.langs:q}"
         " {params.allow_missing} {params.partial} --out-clusters {output.clusters:q}"
         " --out-membership {output.membership:q} > {log:q} 2>&1"
 
@@ -131,7 +131,7 @@ rule cluster_ari:
     input:
         clusters="results/clustering/clusters.yaml",
         reference="results/corpus/synthetic/languages.tsv",
-        code=code("clustering"),
+        code=code("cluster_languages"),
     output:
         "results/clustering/ari.tsv",
     log:
@@ -139,5 +139,5 @@ rule cluster_ari:
     conda:
         "../envs/clustering.yaml"
     shell:
-        "python -m hkd.clustering ari --clusters {input.clusters:q} --reference {input.reference:q}"
+        "python -m hkd.cluster_languages ari --clusters {input.clusters:q} --reference {input.reference:q}"
         " --columns family typology_group --out {output:q} > {log:q} 2>&1"

@@ -12,8 +12,10 @@ from snakemake.utils import validate
 HKD_ROOT = Path(workflow.basedir)
 sys.path.insert(0, str(HKD_ROOT))
 
+from hkd import codefiles
 from hkd import config as hkd_config
 from hkd import fairseq_args
+from hkd import plan as hkd_plan
 
 validate(config, str(HKD_ROOT / "config" / "schema.yaml"))
 hkd_config.check(config)
@@ -33,12 +35,21 @@ wildcard_constraints:
 def evaluation_limits():
     """hkd.evaluate's length limit of the hypotheses (config `evaluation`; fairseq-generate's defaults)."""
     e = config["evaluation"]
-    return f"--max-len-a {e.get('max_len_a', 0)} --max-len-b {e.get('max_len_b', 200)}"
+    return f"--max-len-a {e['max_len_a']} --max-len-b {e['max_len_b']}"
 
 
-def code(module):
-    """The hkd module a step runs: an input, so that editing it reruns the step."""
-    return str(HKD_ROOT / "hkd" / f"{module}.py")
+def code(*modules):
+    """The source files a step runs (hkd.codefiles: its modules and every hkd / hkd_fairseq module they
+    import), relative to the working directory: inputs, so that editing any of them reruns the step.
+    """
+    names = [m if "." in m else f"hkd.{m}" for m in modules]
+    return [os.path.relpath(HKD_ROOT / f) for f in codefiles.code_files(names)]
+
+
+# what the fairseq runs load of the plugin (--user-dir hkd_fairseq), by kind of model
+PLUGIN_PLAIN = "hkd_fairseq.curve"  # fairseq's own tasks: the curve recorder only
+PLUGIN_ASSISTANT = ("hkd_fairseq.hkd_multilingual", "hkd_fairseq.selective_kd")
+PLUGIN_STUDENT = ("hkd_fairseq.hkd_multilingual", "hkd_fairseq.adaptive_kd")
 
 
 def corpus_files(wildcards=None):
@@ -49,17 +60,17 @@ def corpus_files(wildcards=None):
 
 def synthetic_plan(wildcards=None):
     """The synthetic corpus's language plan, when the config names one (else the demo's ten)."""
-    plan = (config["corpus"].get("synthetic") or {}).get("languages")
+    plan = config["corpus"]["synthetic"].get("languages")
     return {"plan": plan} if plan else {}
 
 
 def corpus_columns():
     """The corpus columns the run reads: its languages, their merge sources and the target."""
-    return [*LANGS, *(config.get("merge") or {}), TARGET]
+    return [*LANGS, *config["merge"], TARGET]
 
 
 def local_corpus_path():
-    return os.path.expanduser(config["corpus"].get("local_path") or "")
+    return os.path.expanduser(config["corpus"]["local_path"] or "")
 
 
 def local_corpus_files(wildcards):
@@ -102,18 +113,9 @@ def bin_pair_files(lang, splits=SPLITS):
     ]
 
 
-def teacher_settings(lang):
-    return fairseq_args.merged_settings(
-        config["teacher"]["default"],
-        (config["teacher"].get("overrides") or {}).get(lang),
-    )
-
-
 def get_teacher_args(wildcards):
     """fairseq-train arguments of language `lang`'s teacher (a params value: changes rerun the job)."""
-    args = fairseq_args.bilingual_args(
-        wildcards.lang, TARGET, teacher_settings(wildcards.lang)
-    )
+    args = fairseq_args.teacher_args(wildcards.lang, TARGET, config["teacher"])
     return fairseq_args.quote(args)
 
 
@@ -141,10 +143,7 @@ def multi_bin_files():
 
 
 def get_universal_args(wildcards):
-    u = config["universal"]
-    args = fairseq_args.multilingual_args(
-        LANGS, TARGET, u["settings"], u.get("sampling_temperature", 5)
-    )
+    args = fairseq_args.universal_args(LANGS, TARGET, config["universal"])
     return fairseq_args.quote(args)
 
 
@@ -166,7 +165,7 @@ def get_typology_fit_table(wildcards=None):
 
 
 def get_learned_vectors(wildcards=None):
-    return CLUSTERING.get("learned_vectors") or "results/clustering/learned.tsv"
+    return CLUSTERING["learned_vectors"] or "results/clustering/learned.tsv"
 
 
 def get_cluster_files(wildcards=None):
@@ -195,7 +194,7 @@ def partial_types_args():
 
 
 def allow_missing_args():
-    pairs = (CLUSTERING.get("allow_missing") or {}).items()
+    pairs = CLUSTERING["allow_missing"].items()
     return " ".join(f"--allow-missing {t}:{','.join(langs)}" for t, langs in pairs)
 
 
@@ -208,27 +207,15 @@ def clusters_file():
 
 
 def assistant_plan():
-    """The teacher-assistants to train, and which one serves each (type, cluster).
-
-    One assistant per distinct set of languages: two clustering types that form the same cluster
-    share one model (same data, same settings: the same training), plus the all-languages one.
-    Returns ({(ctype, cluster): members} of the assistants to train, {(ctype, cluster): unit}).
-    """
-    units, serves, by_members = {}, {}, {}
-    groups = [(t, n, m) for t, g in clusters_file().items() for n, m in g.items()]
-    if ASSISTANT.get("selective_all", True):
-        groups.append(("all", "all", list(LANGS)))
-    for ctype, name, langs in groups:
-        key = tuple(sorted(langs))
-        if key not in by_members:
-            by_members[key] = (ctype, name)
-            units[(ctype, name)] = langs
-        serves[(ctype, name)] = by_members[key]
-    return units, serves
+    """The teacher-assistants of the clusters file (hkd.plan: the models, which serves each cluster)."""
+    random = {t: CLUSTERING["types"][t]["like"] for t in RANDOM_TYPES}
+    return hkd_plan.make_plan(
+        clusters_file(), LANGS, ASSISTANT["selective_all"], random
+    )
 
 
 def members(wildcards):
-    return assistant_plan()[0][(wildcards.ctype, wildcards.cluster)]
+    return assistant_plan().units[(wildcards.ctype, wildcards.cluster)]
 
 
 def get_assistant_inputs(wildcards):
@@ -247,12 +234,8 @@ def get_assistant_args(wildcards):
     args = fairseq_args.assistant_args(
         members(wildcards),
         TARGET,
-        ASSISTANT["settings"],
-        kd_lambda=ASSISTANT.get("kd_lambda", 0.6),
-        sampling_temperature=ASSISTANT.get("sampling_temperature", 5),
+        ASSISTANT,
         stores="results/stores/teacher",
-        selective_interval=ASSISTANT.get("selective_interval", 1),
-        selective_tau=ASSISTANT.get("selective_tau", 1.0),
         # hkd.train: in the run's folder; the flags log is published as a declared output at the end
         state="{run}/selective_state.json",
         flags_log="{run}/selective.jsonl",
@@ -283,27 +266,12 @@ def get_assistant_store_inputs(wildcards):
 STUDENT = config["student"]
 
 
-def serving_units():
-    """{(type, cluster): (unit type, unit cluster)} for every cluster of the clusters file."""
-    return {
-        tc: u
-        for tc, u in assistant_plan()[1].items()
-        if tc[0] != "all" and tc[0] not in RANDOM_TYPES
-    }
-
-
 def get_student_prepare_inputs(wildcards):
-    units = sorted(set(serving_units().values()))
+    units = assistant_plan().student_units()
     return {
         "stores": [f"results/stores/assistant/{c}/{n}" for c, n in units],
         "curves": [f"results/assistants/{c}/{n}/curve.jsonl" for c, n in units],
     }
-
-
-def get_student_serves(wildcards):
-    return " ".join(
-        f"{t}/{n}={u[0]}/{u[1]}" for (t, n), u in sorted(serving_units().items())
-    )
 
 
 def get_student_args(wildcards):
@@ -327,30 +295,18 @@ def get_score_files(wildcards):
     files = expand(
         "results/eval/{system}/{lang}.json", system=["teacher", "universal"], lang=LANGS
     )
-    files += [f"results/eval/assistant/{c}/{n}" for c, n in assistant_plan()[0]]
+    files += [f"results/eval/assistant/{c}/{n}" for c, n in assistant_plan().units]
     return files + ["results/eval/student"]
 
 
 def get_table_columns(wildcards):
     """`COLUMN=FOLDER` per cluster (the table column of its type, the scores of the model serving it),
     and the student's column."""
-    types = [t for t in clusters_file() if t not in RANDOM_TYPES]
-    serves = assistant_plan()[1]
-
-    def column(t):
-        if t == "all":
-            return "selective_all"
-        if (
-            t in RANDOM_TYPES
-        ):  # Table 9: random_tN beside cluster_tN, N of the type it copies
-            return f"random_t{types.index(CLUSTERING['types'][t]['like']) + 1}"
-        return f"cluster_t{types.index(t) + 1}"
-
-    columns = [
-        f"{column(t)}=results/eval/assistant/{u[0]}/{u[1]}"
-        for (t, n), u in serves.items()
-    ]
-    return " ".join(columns + ["hkd=results/eval/student"])
+    columns = assistant_plan().table_columns()
+    return " ".join(
+        [f"{c}=results/eval/assistant/{u[0]}/{u[1]}" for c, u in columns]
+        + ["hkd=results/eval/student"]
+    )
 
 
 def _stops(settings, metric=None):
@@ -360,7 +316,10 @@ def _stops(settings, metric=None):
 
 def get_convergence_models(wildcards):
     """NAME=CURVE:MAX_EPOCH:PATIENCE:METRIC of every model trained (hkd.convergence)."""
-    teachers = {f"teacher/{lang}": teacher_settings(lang) for lang in LANGS}
+    teachers = {
+        f"teacher/{lang}": fairseq_args.teacher_settings(lang, config["teacher"])
+        for lang in LANGS
+    }
     curves = {
         f"teacher/{lang}": f"results/teachers/{lang}/curve.jsonl" for lang in LANGS
     }
@@ -368,7 +327,7 @@ def get_convergence_models(wildcards):
     stops = {n: _stops(s) for n, s in teachers.items()}
     stops["universal"] = _stops(config["universal"]["settings"], "loss")
     curves["universal"] = "results/universal/curve.jsonl"
-    for c, n in assistant_plan()[0]:
+    for c, n in assistant_plan().units:
         stops[f"assistant/{c}/{n}"] = _stops(ASSISTANT["settings"])
         curves[f"assistant/{c}/{n}"] = f"results/assistants/{c}/{n}/curve.jsonl"
     stops["student"] = _stops(STUDENT["settings"])
@@ -398,7 +357,7 @@ def significance_baselines():
     the config asks for it)."""
     wanted = config["evaluation"]["significance"]["baselines"]
     trained = ["teacher", "universal"] + (
-        ["selective_all"] if ASSISTANT.get("selective_all", True) else []
+        ["selective_all"] if ASSISTANT["selective_all"] else []
     )
     return " ".join(b for b in wanted if b in trained)
 

@@ -14,8 +14,8 @@ rule synthetic_corpus:
     conda:
         "../envs/data.yaml"
     params:
-        seed=config["corpus"].get("synthetic", {}).get("seed", 1),
-        scale=config["corpus"].get("synthetic", {}).get("scale", 1.0),
+        seed=config["corpus"]["synthetic"]["seed"],
+        scale=config["corpus"]["synthetic"]["scale"],
         plan=lambda wildcards, input: (
             ["--languages", input.plan] if "plan" in input.keys() else []
         ),
@@ -34,10 +34,10 @@ rule fetch_archive:
     conda:
         "../envs/data.yaml"
     params:
-        url=config["corpus"].get("url", ""),
+        url=config["corpus"]["url"],
         sha256=(
             ["--sha256", config["corpus"]["sha256"]]
-            if config["corpus"].get("sha256")
+            if config["corpus"]["sha256"]
             else []
         ),
     shell:
@@ -72,7 +72,7 @@ rule fetch_mirror:
     conda:
         "../envs/data.yaml"
     params:
-        url=config["corpus"].get("mirror_url", ""),
+        url=config["corpus"]["mirror_url"],
         langs=corpus_columns(),
     shell:
         "python -m hkd.corpus fetch-mirror --base-url {params.url:q} --langs {params.langs:q}"
@@ -112,9 +112,7 @@ rule extract_pairs:
     params:
         langs=LANGS,
         merges=[
-            arg
-            for s, d in (config.get("merge") or {}).items()
-            for arg in ("--merge", f"{s}:{d}")
+            arg for s, d in config["merge"].items() for arg in ("--merge", f"{s}:{d}")
         ],
         target=TARGET,
         max_tokens=config["corpus"]["max_tokens"],
@@ -144,10 +142,10 @@ rule train_bpe:
         "../envs/data.yaml"
     params:
         vocab_size=config["bpe"]["vocab_size"],
-        temperature=config["bpe"].get("temperature", 5),
-        sample=config["bpe"].get("sample_sentences", 2000000),
-        coverage=config["bpe"].get("character_coverage", 1.0),
-        seed=config["bpe"].get("seed", 1),
+        temperature=config["bpe"]["temperature"],
+        sample=config["bpe"]["sample_sentences"],
+        coverage=config["bpe"]["character_coverage"],
+        seed=config["bpe"]["seed"],
         target=TARGET,
         prefix=lambda wildcards, output: os.path.splitext(output.model)[0],
     shell:

@@ -7,7 +7,7 @@ rule evaluate_teacher:
         checkpoint="results/teachers/{lang}/checkpoint_best.pt",
         data=bin_pair_files("{lang}", ["test"]),
         reference=f"results/data/raw/{{lang}}/test.{TARGET}",
-        code=code("evaluate"),
+        code=code("evaluate", PLUGIN_PLAIN),
     output:
         score="results/eval/teacher/{lang}.json",
         hyp="results/eval/teacher/{lang}.hyp",
@@ -19,9 +19,9 @@ rule evaluate_teacher:
     params:
         data=lambda wildcards, input: os.path.dirname(input.data[0]),
         target=TARGET,
-        beam=config["evaluation"].get("beam", 5),
-        tokenize=config["evaluation"].get("tokenize", "none"),
-        batch_size=config["evaluation"].get("batch_size", 64),
+        beam=config["evaluation"]["beam"],
+        tokenize=config["evaluation"]["tokenize"],
+        batch_size=config["evaluation"]["batch_size"],
         max_len=evaluation_limits(),
     shell:
         "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
@@ -38,7 +38,7 @@ rule evaluate_universal:
         references=expand(
             "results/data/raw/{lang}/test.{target}", lang=LANGS, target=TARGET
         ),
-        code=code("evaluate"),
+        code=code("evaluate", PLUGIN_PLAIN),
     output:
         scores=expand("results/eval/universal/{lang}.json", lang=LANGS),
         hyps=expand("results/eval/universal/{lang}.hyp", lang=LANGS),
@@ -51,9 +51,9 @@ rule evaluate_universal:
         data=lambda wildcards, input: os.path.dirname(input.data[0]),
         langs=LANGS,
         target=TARGET,
-        beam=config["evaluation"].get("beam", 5),
-        tokenize=config["evaluation"].get("tokenize", "none"),
-        batch_size=config["evaluation"].get("batch_size", 64),
+        beam=config["evaluation"]["beam"],
+        tokenize=config["evaluation"]["tokenize"],
+        batch_size=config["evaluation"]["batch_size"],
         max_len=evaluation_limits(),
         extra=universal_generate_args(),
     shell:
@@ -83,7 +83,7 @@ rule significance:
         baselines=significance_baselines(),
         samples=config["evaluation"]["significance"]["samples"],
         alpha=config["evaluation"]["significance"]["alpha"],
-        tokenize=config["evaluation"].get("tokenize", "none"),
+        tokenize=config["evaluation"]["tokenize"],
         pairs=get_random_pairs,
     shell:
         "python -m hkd.significance --scores {input.scores:q} --columns {params.columns}"
@@ -112,7 +112,7 @@ rule bleu_table:
     params:
         langs=LANGS,
         columns=get_table_columns,
-        bands=config["evaluation"].get("bands", [10000, 20000]),
+        bands=config["evaluation"]["bands"],
     shell:
         "python -m hkd.report --scores {input.scores:q} --columns {params.columns}"
         " --counts {input.counts:q} --bands {params.bands:q} --langs {params.langs:q}"

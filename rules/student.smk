@@ -22,7 +22,7 @@ rule assistant_store:
     params:
         langs=lambda wildcards: members(wildcards),
         target=TARGET,
-        k=ASSISTANT.get("topk", 8),
+        k=ASSISTANT["topk"],
     shell:
         "python -m hkd.topk_store dump --data 'results/data/bin/{{lang}}'"
         " --checkpoint {input.checkpoint:q} --src-lang {params.langs:q} --tgt-lang {params.target:q}"
@@ -42,11 +42,10 @@ rule student_assistants:
         "../envs/data.yaml"
     params:
         langs=LANGS,
-        serves=get_student_serves,
         skip=RANDOM_TYPES,
     shell:
         "python -m hkd.student prepare --clusters {input.clusters:q} --langs {params.langs:q}"
-        " --serves {params.serves} --skip-types {params.skip:q}"
+        " --skip-types {params.skip:q}"
         " --stores results/stores/assistant --curves results/assistants"
         " --out-dir {output:q} > {log:q} 2>&1"
 
@@ -57,7 +56,7 @@ rule train_student:
         assistants="results/student/assistants",
         stores=lambda wildcards: get_student_prepare_inputs(wildcards)["stores"],
         dict="results/data/dict.txt",
-        code=code("train"),
+        code=code("train", *PLUGIN_STUDENT),
     output:
         checkpoint="results/student/checkpoint_best.pt",
         curve="results/student/curve.jsonl",
@@ -81,7 +80,7 @@ rule train_student:
             os.path.dirname(output.checkpoint), "work"
         ),
         mixed=lambda wildcards: (
-            "--mixed-precision" if STUDENT.get("mixed_precision", True) else ""
+            "--mixed-precision" if STUDENT["mixed_precision"] else ""
         ),
     shell:
         "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
@@ -99,7 +98,7 @@ rule evaluate_student:
         references=expand(
             "results/data/raw/{lang}/test.{target}", lang=LANGS, target=TARGET
         ),
-        code=code("evaluate"),
+        code=code("evaluate", PLUGIN_STUDENT[0]),
     output:
         directory("results/eval/student"),
     log:
@@ -117,9 +116,9 @@ rule evaluate_student:
             fairseq_args.assistant_generate_args()
         ),
         target=TARGET,
-        beam=config["evaluation"].get("beam", 5),
-        tokenize=config["evaluation"].get("tokenize", "none"),
-        batch_size=config["evaluation"].get("batch_size", 64),
+        beam=config["evaluation"]["beam"],
+        tokenize=config["evaluation"]["tokenize"],
+        batch_size=config["evaluation"]["batch_size"],
         max_len=evaluation_limits(),
     shell:
         "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"

@@ -5,7 +5,7 @@ rule train_teacher:
     input:
         data=bin_pair_files("{lang}", ["train", "dev"]),
         dict="results/data/dict.txt",
-        code=code("train"),
+        code=code("train", PLUGIN_PLAIN),
     output:
         checkpoint="results/teachers/{lang}/checkpoint_best.pt",
         curve="results/teachers/{lang}/curve.jsonl",

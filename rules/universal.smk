@@ -24,7 +24,7 @@ rule train_universal:
     input:
         data=multi_bin_files(),
         dict="results/data/dict.txt",
-        code=code("train"),
+        code=code("train", PLUGIN_PLAIN),
     output:
         checkpoint="results/universal/checkpoint_best.pt",
         curve="results/universal/curve.jsonl",

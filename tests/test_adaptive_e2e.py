@@ -46,7 +46,7 @@ def test_assistant_stores_line_up_with_the_task_batches(toy):
     """The stores of an hkd_multilingual checkpoint hold what the assistant predicts on the task's
     batches (source with its language token), in slot order of the map."""
     task = setup_task(toy / "bin", "--assistant-stores", toy / STORES, "--assistant-map", toy / "map.json")
-    assert task.assistant_plan.assistants == {"xa": ["typeA/c1", "typeB/c2"], "xb": ["typeA/c1"]}
+    assert task.effective.assistants == {"xa": ["typeA/c1", "typeB/c2"], "xb": ["typeA/c1"]}
     task.load_dataset("train")
     ds = task.datasets["train"]
     rows = [i for i in range(len(ds)) if ds.lang_ids[i] == 0][:6]
@@ -72,10 +72,10 @@ def test_task_applies_the_weakest_assistant_rule_and_refuses_stores_without_ref(
     bleu.write_text(json.dumps({"xa": {"typeA/c1": 2.0, "typeB/c2": 9.0}, "xb": {"typeA/c1": 4.0}}))
     common = ["--assistant-stores", toy / STORES, "--assistant-map", toy / "map.json", "--assistant-bleu", bleu]
     task = setup_task(toy / "bin", *common, "--exclude-weakest-variance", "20")  # variance 24.5 > 20
-    assert task.assistant_plan.assistants == {"xa": ["typeB/c2"], "xb": ["typeA/c1"]}
-    assert task.assistant_plan.excluded == {"xa": "typeA/c1", "xb": None}
+    assert task.effective.assistants == {"xa": ["typeB/c2"], "xb": ["typeA/c1"]}
+    assert task.effective.excluded == {"xa": "typeA/c1", "xb": None}
     task = setup_task(toy / "bin", *common, "--exclude-weakest-variance", "30")
-    assert task.assistant_plan.assistants["xa"] == ["typeA/c1", "typeB/c2"]
+    assert task.effective.assistants["xa"] == ["typeA/c1", "typeB/c2"]
     with pytest.raises(ValueError, match="assistant-bleu"):
         setup_task(toy / "bin", "--assistant-stores", toy / STORES, "--assistant-map", toy / "map.json",
                    "--exclude-weakest-variance", "1")

@@ -106,7 +106,7 @@ def test_teacher_bleu_from_training_curves(data, tmp_path):
 def test_bleu_statistics_add_up_to_corpus_bleu():
     """Per-batch sufficient statistics, summed, give the BLEU of the whole set (validation per language)."""
     import sacrebleu
-    from hkd_fairseq.hkd_multilingual import bleu_from_stats, bleu_stats
+    from hkd_fairseq.dev_bleu import bleu_from_stats, bleu_stats
 
     hyps = ["the cat sat on the mat", "a dog ran", "hello world again", "the mat is red today"]
     refs = ["the cat sat on a mat", "the dog ran away", "hello world", "the mat is red"]
@@ -115,7 +115,7 @@ def test_bleu_statistics_add_up_to_corpus_bleu():
 
 
 def test_strip_first_token():
-    from hkd_fairseq.hkd_multilingual import strip_first_token
+    from hkd_fairseq.online_teachers import strip_first_token
 
     pad = 1
     left = torch.tensor([[1, 1, 9, 5, 2], [9, 5, 6, 7, 2]])  # left-padded, language token 9

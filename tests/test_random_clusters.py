@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from hkd import clustering, random_clusters
-from hkd.clusters import ClustersError
+from hkd import cluster_languages as clustering, random_clusters
+from hkd.clusters_file import ClustersError
 
 LANGS = [f"l{i:02d}" for i in range(20)]
 LIKE = {"c1": LANGS[:3], "c2": LANGS[3:10], "c3": LANGS[10:12], "c4": LANGS[12:]}  # sizes 3 7 2 8

@@ -2,11 +2,12 @@
 types share one model), the links to the serving models' stores and the assistants' dev BLEU."""
 import json
 import os
+import shutil
 
 import pytest
 
 from hkd import student
-from hkd.adaptive import load_assistant_map
+from hkd.assistant_map import load_assistant_map
 
 CLUSTERS = """\
 t1:
@@ -43,13 +44,9 @@ def tree(tmp_path):
     return tmp_path
 
 
-SERVES = ["t1/c1=t1/c1", "t1/c2=t1/c2", "t2/c1=t1/c1", "t2/c2=t2/c2"]  # t2's c1 is t1's c1
-
-
 def test_one_assistant_per_type_even_when_two_types_share_a_model(tree):
     out = tree / "assistants"
-    table = student.prepare(tree / "clusters.yaml", LANGS, student.parse_serves(SERVES), tree / "stores",
-                            tree / "models", out)
+    table = student.prepare(tree / "clusters.yaml", LANGS, tree / "stores", tree / "models", out)
     assert table == {"aa": ["t1/c1", "t2/c1"], "bb": ["t1/c1", "t2/c1"], "cc": ["t1/c2", "t2/c2"], "dd": ["t2/c2"]}
     assert load_assistant_map(out / "map.json", LANGS) == table  # what the plugin reads
     # t2/c1 is a link to the model that serves it; links are relative (the tree can move)
@@ -61,23 +58,17 @@ def test_one_assistant_per_type_even_when_two_types_share_a_model(tree):
 
 
 def test_a_language_in_no_cluster_gets_no_assistant(tree):
-    table = student.prepare(tree / "clusters.yaml", [*LANGS, "ee"], student.parse_serves(SERVES),
-                            tree / "stores", tree / "models", tree / "out")
+    table = student.prepare(tree / "clusters.yaml", [*LANGS, "ee"], tree / "stores", tree / "models",
+                            tree / "out")
     assert table["ee"] == []
 
 
 def test_errors_name_what_is_missing(tree):
-    with pytest.raises(KeyError, match=r"t2/c2"):
-        student.prepare(tree / "clusters.yaml", LANGS, student.parse_serves(SERVES[:3]), tree / "stores",
-                        tree / "models", tree / "out")
     with pytest.raises(ValueError, match=r"not trained: \['dd'\]"):
-        student.prepare(tree / "clusters.yaml", LANGS[:3], student.parse_serves(SERVES), tree / "stores",
-                        tree / "models", tree / "out")
+        student.prepare(tree / "clusters.yaml", LANGS[:3], tree / "stores", tree / "models", tree / "out")
     curve(tree / "models/t2/c2/curve.jsonl", [{"tag": "valid", "epoch": 1, "valid_bleu": 4.0, "valid_bleu_cc": 1.0}])
     with pytest.raises(KeyError, match=r"t2/c2/curve.jsonl: no valid_bleu_dd"):
-        student.prepare(tree / "clusters.yaml", LANGS, student.parse_serves(SERVES), tree / "stores",
-                        tree / "models", tree / "out")
-    with pytest.raises(ValueError, match="expected TYPE/CLUSTER=UNIT"):
-        student.parse_serves(["t1/c1"])
-    with pytest.raises(ValueError, match="given twice"):
-        student.parse_serves(["t1/c1=t1/c1", "t1/c1=t2/c2"])
+        student.prepare(tree / "clusters.yaml", LANGS, tree / "stores", tree / "models", tree / "out")
+    shutil.rmtree(tree / "stores/t2/c2")
+    with pytest.raises(FileNotFoundError, match=r"stores of t2/c2 \(serving t2/c2\)"):
+        student.prepare(tree / "clusters.yaml", LANGS, tree / "stores", tree / "models", tree / "out")

@@ -16,8 +16,9 @@ from sklearn.cross_decomposition import CCA
 from sklearn.decomposition import TruncatedSVD
 
 from hkd import svcca
-from hkd.clustering import adjusted_rand, cluster_vectors, main as clustering_main, representation
-from hkd.typology import VectorsError, select_codes, write_vectors
+from hkd.cluster_languages import adjusted_rand, cluster_vectors, main as clustering_main, representation
+from hkd.typology import select_codes
+from hkd.vectors import VectorsError, write_vectors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,7 +171,7 @@ def test_config_k_reaches_the_rule_and_is_checked():
 
 
 def test_type4_from_uriel_alone_is_the_papers_with_and_without_k():
-    from hkd.clusters import labels_of, parse_clusters
+    from hkd.clusters_file import labels_of, parse_clusters
     from hkd.typology import uriel_features
 
     langs = yaml.safe_load((ROOT / "config" / "ted53.yaml").read_text())["languages"]
@@ -184,7 +185,7 @@ def test_type4_from_uriel_alone_is_the_papers_with_and_without_k():
 
 def test_typology_out_all_writes_every_uriel_language(tmp_path):
     from hkd import typology
-    from hkd.typology import read_vectors
+    from hkd.vectors import read_vectors
 
     assert typology.main(["--langs", "kk", "az", "--out", str(tmp_path / "t.tsv"), "--out-all", str(tmp_path / "all.tsv")]) == 0
     every = read_vectors(tmp_path / "all.tsv")
@@ -196,7 +197,7 @@ def test_typology_out_all_writes_every_uriel_language(tmp_path):
 
 def test_ted53_computed_clusters_wire_the_recipe(tmp_path):
     """A dry run of the paper's config with computed clusters: the typology SVD's rows (all URIEL)
-    and each type's k reach hkd.clustering."""
+    and each type's k reach hkd.cluster_languages."""
     import subprocess
 
     from conftest import BIN, job_counts
@@ -212,7 +213,7 @@ def test_ted53_computed_clusters_wire_the_recipe(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
     assert counts["typology_vectors"] == 1 and counts["cluster_type"] == 4
-    shells = [line for line in result.stdout.splitlines() if "python -m hkd.clustering cluster" in line]
+    shells = [line for line in result.stdout.splitlines() if "python -m hkd.cluster_languages cluster" in line]
     assert len(shells) == 4
     assert all("--typology-fit results/clustering/uriel_syntax_knn.tsv --svd recipe" in s for s in shells)
     ks = sorted(s.split("--k ")[1].split()[0] for s in shells)

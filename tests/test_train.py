@@ -116,9 +116,9 @@ def test_mixed_precision_only_on_a_gpu(monkeypatch):
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert train.device_args(mixed_precision=True) == ["--cpu"]
+    assert fairseq_args.device_args(mixed_precision=True) == ["--cpu"]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert train.device_args(mixed_precision=True) == ["--fp16"] and train.device_args() == []
+    assert fairseq_args.device_args(mixed_precision=True) == ["--fp16"] and fairseq_args.device_args() == []
 
 
 def test_run_placeholder_is_the_run_folder_and_state_does_not_leak_into_a_new_run(tmp_path, monkeypatch):

@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hkd import typology
-from hkd.typology import VectorsError, read_vectors, uriel_features, write_vectors
+from hkd import typology, vectors
+from hkd.typology import uriel_features
+from hkd.vectors import VectorsError, read_vectors, write_vectors
 
 # The 53 TED source languages, in the order of reference/ted53_languages.tsv.
 TED53 = (
@@ -126,4 +127,4 @@ def test_bad_numpy_files_name_the_key(tmp_path):
 
 def test_select_names_every_missing_language():
     with pytest.raises(VectorsError, match=r"--learned: no vector for language\(s\) be sr"):
-        typology.select({"kk": np.ones(2)}, ["kk", "be", "sr"], "--learned")
+        vectors.select({"kk": np.ones(2)}, ["kk", "be", "sr"], "--learned")

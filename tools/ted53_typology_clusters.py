@@ -1,6 +1,6 @@
 """Clusters the 53 TED languages from URIEL typology alone and compares with the paper's type 4.
 
-Needs no corpus: URIEL ``syntax_knn`` vectors (lang2vec), clustered as ``hkd.clustering --method
+Needs no corpus: URIEL ``syntax_knn`` vectors (lang2vec), clustered as ``hkd.cluster_languages --method
 typology`` does (average linkage, cosine distance, k by silhouette over 3..n-1), printed beside the
 paper's type 4 (``wals_kb`` in config/paper_clusters.yaml) with the adjusted Rand index between them.
 Also prints, for comparison, the same clustering of the 0.65 centred-SVD reduction (``--reduce``)::
@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hkd.clustering import adjusted_rand, cluster_vectors, representation  # noqa: E402
-from hkd.clusters import labels_of, parse_clusters  # noqa: E402
+from hkd.cluster_languages import adjusted_rand, cluster_vectors, representation  # noqa: E402
+from hkd.clusters_file import labels_of, parse_clusters  # noqa: E402
 from hkd.typology import TED_TO_ISO3, uriel_features  # noqa: E402
 
 

@@ -1,12 +1,12 @@
-"""Tests for hkd.clusters: the paper's clusters file and every validation error."""
+"""Tests for hkd.clusters_file: the paper's clusters file and every validation error."""
 
 import logging
 from pathlib import Path
 
 import pytest
 
-from hkd import clusters as cl
-from hkd.clusters import ClustersError, clusters_of, load_clusters, write_clusters
+from hkd import clusters_file as cl
+from hkd.clusters_file import ClustersError, clusters_of, load_clusters, write_clusters
 
 PAPER = Path(__file__).resolve().parent.parent / "config" / "paper_clusters.yaml"
 TED53 = (
@@ -25,7 +25,7 @@ def write(tmp_path, text):
 def test_paper_clusters_validate_only_with_the_sr_allowance(caplog):
     with pytest.raises(ClustersError, match=r"type 'svcca23': corpus language\(s\) in no cluster: sr$"):
         load_clusters(PAPER, TED53)
-    with caplog.at_level(logging.WARNING, logger="hkd.clusters"):
+    with caplog.at_level(logging.WARNING, logger="hkd.clusters_file"):
         clusters = load_clusters(PAPER, TED53, allow_missing={"svcca23": ["sr"]})
     assert "type svcca23: sr is in no cluster (allowed by allow_missing)" in caplog.text
     assert list(clusters) == ["svcca53", "svcca23", "nmt_learned", "wals_kb"]
@@ -93,7 +93,7 @@ def test_type_names_can_be_restricted(tmp_path):
 
 def test_allow_missing_is_per_type_and_checked(tmp_path, caplog):
     path = write(tmp_path, "t1:\n  c1: [kk, be]\n  c2: [bn]\nt2:\n  c1: [kk, be, bn]\n")
-    with caplog.at_level(logging.WARNING, logger="hkd.clusters"):
+    with caplog.at_level(logging.WARNING, logger="hkd.clusters_file"):
         load_clusters(path, LANGS, allow_missing={"t1": ["eu"], "t2": ["eu"]})
     assert "type t1: eu is in no cluster" in caplog.text and "type t2: eu is in no cluster" in caplog.text
     with pytest.raises(ClustersError, match=r"type 't2': corpus language\(s\) in no cluster: eu"):
@@ -131,7 +131,7 @@ def test_canonical_numbering_follows_the_language_list():
 
 def test_cli_validate(tmp_path, caplog):
     args = ["validate", "--clusters", str(PAPER), "--langs", *TED53]
-    with caplog.at_level(logging.INFO, logger="hkd.clusters"):
+    with caplog.at_level(logging.INFO, logger="hkd.clusters_file"):
         assert cl.main(args + ["--allow-missing", "svcca23:sr"]) == 0
     assert "valid; 4 types, M = 34 clusters" in caplog.text
     with pytest.raises(ClustersError, match="in no cluster: sr"):

@@ -19,7 +19,7 @@ then clusters it (average linkage on cosine distance, scipy) and writes the clus
 (YAML ``{TYPE: {c1: [...], ...}}``), a PNG (silhouette vs k beside the dendrogram), the
 representation (language vectors table, columns d1..dm) and optionally the silhouette curve (TSV)::
 
-    python -m hkd.clustering cluster --type svcca53 --method svcca --typology typology.tsv \\
+    python -m hkd.cluster_languages cluster --type svcca53 --method svcca --typology typology.tsv \\
         --learned learned.npy [--fit-subset ar bg ...] [--langs kk be ...] \\
         [--typology-variance 0.65 --learned-variance 0.60 --min-corr 0.5] [--reduce] \\
         --out-clusters svcca53.yaml --out-plot svcca53.png --out-vectors svcca53.tsv \\
@@ -42,10 +42,10 @@ impossible; the silhouette curve is still written. Fewer than 3 languages is an 
 named c1..cN by their first member's position in ``--langs``, members in ``--langs`` order.
 
 ``combine``: merges per-type clusters files (types in the order given) into one clusters file,
-validated with hkd.clusters, and a membership table (``lang`` then one column per type holding the
+validated with hkd.clusters_file, and a membership table (``lang`` then one column per type holding the
 cluster name, empty where the language is in no cluster of that type)::
 
-    python -m hkd.clustering combine --inputs svcca53.yaml typology.yaml --langs kk be ... \\
+    python -m hkd.cluster_languages combine --inputs svcca53.yaml typology.yaml --langs kk be ... \\
         [--allow-missing svcca23:sr] [--partial-types random_t1] --out-clusters clusters.yaml \
         --out-membership membership.tsv
 
@@ -56,7 +56,7 @@ logged: the random clusters of a few focus languages, hkd.random_clusters.)
 ``code`` or ``lang`` column, e.g. the demo's languages.tsv ``code family typology_group``), over the
 languages present in both; TSV ``type reference n_langs n_clusters n_groups ari``::
 
-    python -m hkd.clustering ari --clusters clusters.yaml --reference languages.tsv \\
+    python -m hkd.cluster_languages ari --clusters clusters.yaml --reference languages.tsv \\
         --columns family typology_group --out ari.tsv
 """
 
@@ -75,7 +75,7 @@ from scipy.spatial.distance import pdist
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from hkd import svcca
-from hkd.clusters import (
+from hkd.clusters_file import (
     NAME,
     ClustersError,
     canonical,
@@ -86,9 +86,11 @@ from hkd.clusters import (
     validate,
     write_clusters,
 )
-from hkd.typology import VectorsError, codes_of, format_value, key_of, read_vectors, select_codes, write_atomic, write_vectors
+from hkd.fileio import write_atomic_text as write_atomic
+from hkd.typology import codes_of, key_of, select_codes
+from hkd.vectors import VectorsError, format_value, read_vectors, write_vectors
 
-log = logging.getLogger("hkd.clustering")
+log = logging.getLogger("hkd.cluster_languages")
 METHODS = ("svcca", "learned", "typology")
 SVD_RECIPES = ("recipe", "centred")
 
@@ -329,7 +331,7 @@ def run_cluster(args) -> int:
         log.info("  %s: %s", name, " ".join(members))
     header = (
         f"clustering type {args.type}: method {args.method}, {len(langs)} languages, {X.shape[1]} dims, "
-        f"k = {result.k} (cosine silhouette {best:.4f}); written by hkd.clustering"
+        f"k = {result.k} (cosine silhouette {best:.4f}); written by hkd.cluster_languages"
     )
     plot_clustering(result, args.out_plot, args.type)
     write_vectors(args.out_vectors, langs, [f"d{i + 1}" for i in range(X.shape[1])], X)
@@ -351,7 +353,7 @@ def run_combine(args) -> int:
             if type_name in merged:
                 raise ClustersError(f"{path}: type {type_name!r} also comes from an earlier input")
             merged[type_name] = type_clusters
-    header = "language clusters of every type; written by hkd.clustering combine"
+    header = "language clusters of every type; written by hkd.cluster_languages combine"
     text = format_clusters(merged, args.langs, header)
     parsed, lines = parse_clusters(text, str(args.out_clusters))  # as the file will read back
     allow = parse_allow_missing(args.allow_missing)
@@ -434,5 +436,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except ValueError as error:  # ClustersError, VectorsError, svcca.NoSharedDimensions are ValueErrors
-        print(f"hkd.clustering: error: {error}", file=sys.stderr)
+        print(f"hkd.cluster_languages: error: {error}", file=sys.stderr)
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""Tests for hkd.clustering: k selection, recovery of known groups, determinism, CLI, combine, ARI."""
+"""Tests for hkd.cluster_languages: k selection, recovery of known groups, determinism, CLI, combine, ARI."""
 
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
-from hkd import clustering
-from hkd.clustering import adjusted_rand, choose_k, cluster_vectors
-from hkd.typology import read_vectors, write_vectors
+from hkd import cluster_languages as clustering
+from hkd.cluster_languages import adjusted_rand, choose_k, cluster_vectors
+from hkd.vectors import read_vectors, write_vectors
 
 
 def blobs(directions, per_blob=6, spread=0.02, seed=0, scale=(0.5, 5.0)):

@@ -15,7 +15,7 @@ a language not in the corpus; a language twice within one type (both clusters na
 language in no cluster of a type, unless ``allow_missing`` allows it for that type (the allowance is
 logged). The paper's clusters validate against the 53 TED languages with ``svcca23: [sr]``::
 
-    python -m hkd.clusters validate --clusters config/paper_clusters.yaml --langs kk be ... \\
+    python -m hkd.clusters_file validate --clusters config/paper_clusters.yaml --langs kk be ... \\
         --allow-missing svcca23:sr [--types svcca53 svcca23 nmt_learned wals_kb]
 
 ``write_clusters`` writes types in the order given, clusters in the order given (or renumbered c1..cN
@@ -34,7 +34,7 @@ from pathlib import Path
 import yaml
 from hkd.fileio import write_atomic_text
 
-log = logging.getLogger("hkd.clusters")
+log = logging.getLogger("hkd.clusters_file")
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 STR_TAG = "tag:yaml.org,2002:str"
@@ -253,5 +253,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except ClustersError as error:
-        print(f"hkd.clusters: error: {error}", file=sys.stderr)
+        print(f"hkd.clusters_file: error: {error}", file=sys.stderr)
         sys.exit(1)

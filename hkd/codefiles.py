@@ -1,0 +1,96 @@
+"""The source files a workflow step runs: its modules and every hkd / hkd_fairseq module they import.
+
+A rule declares these files as inputs (rules/common.smk, ``code(...)``), so that editing any of them
+reruns the step (by modification time, and with ``--rerun-triggers code``). The imports are read
+from the source (``ast``, every ``import`` and ``from ... import`` of hkd or hkd_fairseq, at any
+depth in the file, lazy imports too), never by importing it. The plugin package's ``__init__`` is
+counted whenever one of its modules is (fairseq imports the package first), but the imports in it
+(the registration of every task and criterion) are not followed: a teacher, which runs fairseq's own
+translation task with the plugin's curve recorder, does not depend on the distillation code.
+
+    python -m hkd.codefiles hkd.train hkd_fairseq.curve     # prints hkd/train.py hkd/fairseq_args.py ...
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("hkd", "hkd_fairseq")
+UNFOLLOWED = {"hkd_fairseq"}  # packages whose __init__ is counted but whose imports are not followed
+
+
+def module_file(module: str, root: Path = ROOT) -> Path | None:
+    """The file of a dotted module name under `root` (a package: its __init__.py), None if none."""
+    path = root.joinpath(*module.split("."))
+    if path.with_suffix(".py").is_file():
+        return path.with_suffix(".py")
+    if (path / "__init__.py").is_file():
+        return path / "__init__.py"
+    return None
+
+
+def imported_modules(source: str, module: str, root: Path = ROOT) -> list[str]:
+    """The hkd / hkd_fairseq modules that a module's source imports (existing files only)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolved against the module's package
+                base = module.split(".")[: -node.level]
+                stem = ".".join([*base, node.module] if node.module else base)
+            else:
+                stem = node.module or ""
+            names = [stem] + [f"{stem}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] in PACKAGES and module_file(name, root) is not None:
+                found.append(name)
+    return found
+
+
+@lru_cache(maxsize=None)
+def _closure(modules: tuple[str, ...], root: Path) -> tuple[str, ...]:
+    seen: dict[str, Path] = {}
+    todo = list(modules)
+    while todo:
+        module = todo.pop()
+        path = module_file(module, root)
+        if path is None:
+            raise FileNotFoundError(f"module {module} has no file under {root}")
+        if module in seen:
+            continue
+        seen[module] = path
+        parts = module.split(".")
+        for i in range(1, len(parts)):  # Python imports the packages on the way
+            package = ".".join(parts[:i])
+            if module_file(package, root) is not None:
+                todo.append(package)
+        if module in UNFOLLOWED:
+            continue
+        todo.extend(imported_modules(path.read_text(encoding="utf-8"), module, root))
+    return tuple(sorted({p.relative_to(root).as_posix() for p in seen.values()}))
+
+
+def code_files(modules: list[str], root: Path = ROOT) -> list[str]:
+    """The files (relative to `root`, sorted) of `modules` and of everything they import, transitively."""
+    return list(_closure(tuple(modules), Path(root)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="+", help="dotted module names, e.g. hkd.train hkd_fairseq.curve")
+    args = parser.parse_args(argv)
+    print(" ".join(code_files(args.modules)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
