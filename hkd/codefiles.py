@@ -1,7 +1,8 @@
 """The source files a workflow step runs: its modules and every hkd / hkd_fairseq module they import.
 
 A rule declares these files as inputs (rules/common.smk, ``code(...)``), so that editing any of them
-reruns the step (by modification time, and with ``--rerun-triggers code``). The imports are read
+reruns the step (by modification time, and with ``--rerun-triggers code``), as paths relative to the
+working directory (``workdir_paths``): a finished run moved or copied elsewhere has nothing to do. The imports are read
 from the source (``ast``, every ``import`` and ``from ... import`` of hkd or hkd_fairseq, at any
 depth in the file, lazy imports too), never by importing it. The plugin package's ``__init__`` is
 counted whenever one of its modules is (fairseq imports the package first), but the imports in it
@@ -14,6 +15,7 @@ translation task with the plugin's curve recorder, does not depend on the distil
 from __future__ import annotations
 
 import ast
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -80,6 +82,22 @@ def _closure(modules: tuple[str, ...], root: Path) -> tuple[str, ...]:
 def code_files(modules: list[str], root: Path = ROOT) -> list[str]:
     """The files (relative to `root`, sorted) of `modules` and of everything they import, transitively."""
     return list(_closure(tuple(modules), Path(root)))
+
+
+def workdir_paths(files: list[str], root: Path = ROOT, cwd: Path | None = None) -> list[str]:
+    """`files` (relative to `root`) as paths relative to the working directory `cwd`: through a
+    folder of `cwd` that is, or links to, the file's package folder (``hkd/train.py`` in the
+    repository itself, and in a run folder that links ``hkd`` and ``hkd_fairseq`` to it: such paths
+    stay the same when the run folder is moved or copied), else the relative path from `cwd`."""
+    cwd = Path(cwd or os.getcwd())
+    result = []
+    for name in files:
+        package = name.split("/")[0]
+        if (cwd / package).resolve() == (Path(root) / package).resolve():
+            result.append(name)
+        else:
+            result.append(os.path.relpath(Path(root) / name, cwd))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,7 +43,7 @@ def code(*modules):
     import), relative to the working directory: inputs, so that editing any of them reruns the step.
     """
     names = [m if "." in m else f"hkd.{m}" for m in modules]
-    return [os.path.relpath(HKD_ROOT / f) for f in codefiles.code_files(names)]
+    return codefiles.workdir_paths(codefiles.code_files(names), HKD_ROOT)
 
 
 # what the fairseq runs load of the plugin (--user-dir hkd_fairseq), by kind of model

@@ -34,6 +34,13 @@ def tiny_config(**changes) -> dict:
     return config
 
 
+def link_code(workdir: Path) -> None:
+    """Link the repository's code into a run folder, so that the rules' code inputs are the same
+    relative paths as in the repository (``hkd/train.py``) and the run can be moved (hkd.codefiles)."""
+    for package in ("hkd", "hkd_fairseq"):
+        (workdir / package).symlink_to(ROOT / package, target_is_directory=True)
+
+
 def write_config(path: Path, config: dict) -> Path:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -70,6 +77,7 @@ def job_counts(dry_run_output: str) -> dict[str, int]:
 def tiny_run(tmp_path_factory) -> Path:
     """One real run of the whole DAG on the tiny config; tests read (and may extend) its results."""
     workdir = tmp_path_factory.mktemp("tiny_run")
+    link_code(workdir)
     write_config(workdir / "tiny.yaml", tiny_config())
     snakemake(workdir, "--configfile", str(workdir / "tiny.yaml"), "--cores", "2")
     return workdir

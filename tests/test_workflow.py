@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -302,3 +303,30 @@ def test_local_corpus_follows_its_source(tmp_path):
     snakemake(work, *args, env=env)
     counts = {(r["lang"], r["split"]): r for r in read_tsv(work / "results/data/raw/counts.tsv")}
     assert int(counts["na", "train"]["rows"]) == good.count(b"\n") - 6
+
+
+def test_editing_the_distillation_code_reruns_every_assistant_and_the_student_and_no_teacher(tiny_run):
+    """Every rule declares the code it runs (hkd.codefiles): a newer hkd/kd_loss.py (the selective
+    and adaptive KD maths) is an input of the assistants and the student, not of the teachers."""
+    kd_loss = ROOT / "hkd" / "kd_loss.py"
+    before = kd_loss.stat()
+    try:
+        os.utime(kd_loss, ns=(before.st_atime_ns, time.time_ns()))
+        counts = job_counts(snakemake(tiny_run, "--configfile", str(tiny_run / "tiny.yaml"), "-n").stdout)
+    finally:
+        os.utime(kd_loss, ns=(before.st_atime_ns, before.st_mtime_ns))
+    trained = len(list(tiny_run.glob("results/assistants/*/*/checkpoint_best.pt")))
+    assert counts["train_assistant"] == trained and counts["train_student"] == 1, counts
+    assert not {"train_teacher", "train_universal", "teacher_store", "evaluate_teacher", "cluster_type"} & set(
+        counts), counts
+
+
+def test_a_finished_run_copied_to_another_folder_has_nothing_to_do(tiny_run, tmp_path):
+    """Inputs are paths relative to the working directory (the code through the run folder's links):
+    a copy elsewhere, at another depth, is as finished as the original."""
+    result = snakemake(tiny_run, "--configfile", str(tiny_run / "tiny.yaml"), "-n")
+    assert "Nothing to be done" in result.stdout + result.stderr
+    moved = tmp_path / "elsewhere" / "deeper" / "run"
+    shutil.copytree(tiny_run, moved, symlinks=True, ignore=shutil.ignore_patterns("locks", "conda"))
+    result = snakemake(moved, "--configfile", str(moved / "tiny.yaml"), "-n")
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:] + result.stderr[-3000:]
