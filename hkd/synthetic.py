@@ -448,12 +448,15 @@ def make_split(rng: random.Random, n_rows: int, sizes: dict, first_talk: int):
     return talks, clauses, present, first_talk + len(bounds)
 
 
-def build_corpus(languages: list[Language], seed: int, scale: float) -> tuple[dict, dict]:
-    """Split -> list of rows (talk_name, en, one cell per language); and per-language train row counts."""
+def build_corpus(languages: list[Language], seed: int, scale: float,
+                 train_rows: int | None = None) -> tuple[dict, dict]:
+    """Split -> list of rows (talk_name, en, one cell per language); and per-language train row counts.
+
+    train_rows: the English rows of train (default TRAIN_ROWS x scale); at least the largest language's."""
     rng = random.Random(f"hkd-synthetic:{seed}:corpus")
     train_sizes = {lang.code: max(10, round(lang.base_train_rows * scale)) for lang in languages}
     eval_sizes = {lang.code: min(EVAL_ROWS, 80 + lang.base_train_rows // 75) for lang in languages}
-    n_train = max(max(train_sizes.values()), round(TRAIN_ROWS * scale))
+    n_train = max(max(train_sizes.values()), train_rows or round(TRAIN_ROWS * scale))
     train = make_split(rng, n_train, train_sizes, 0)
     dev = make_split(rng, EVAL_ROWS, eval_sizes, train[3])
     test = make_split(rng, EVAL_ROWS, eval_sizes, dev[3])
@@ -484,6 +487,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="random seed (same seed -> identical files)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplier of the training sizes")
     ap.add_argument("--languages", type=Path, help="a language plan TSV instead of the ten demo languages")
+    ap.add_argument("--train-rows", type=int, help="English rows of train (default 3500 x scale)")
     args = ap.parse_args(argv)
     if not args.scale > 0:
         ap.error(f"--scale must be > 0, got {args.scale}")
@@ -494,7 +498,7 @@ def main(argv=None) -> int:
     except PlanError as err:
         ap.error(str(err))
     languages = build_languages(args.seed, plan)
-    corpus, train_rows = build_corpus(languages, args.seed, args.scale)
+    corpus, train_rows = build_corpus(languages, args.seed, args.scale, args.train_rows)
     typology = typology_table(languages, args.seed)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     header = ["talk_name", "en"] + [lang.code for lang in languages]

@@ -198,12 +198,29 @@ def allow_missing_args():
     return " ".join(f"--allow-missing {t}:{','.join(langs)}" for t, langs in pairs)
 
 
+_CLUSTERS_READ = (
+    {}
+)  # (path, mtime, size) -> the parsed clusters file: read once per version
+
+
 def clusters_file():
-    """The clusters of every type; a Snakemake checkpoint: the assistants' jobs follow from it."""
+    """The clusters of every type; a Snakemake checkpoint: the assistants' jobs follow from it.
+
+    Every assistant's input functions ask for it (hundreds of calls in one DAG): the file is parsed
+    once per version of it (libyaml when there), and each caller gets its own copy."""
     import yaml
 
-    with open(checkpoints.clusters.get().output.clusters) as f:
-        return yaml.safe_load(f)
+    path = checkpoints.clusters.get().output.clusters
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _CLUSTERS_READ:
+        with open(path) as f:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            _CLUSTERS_READ.clear()
+            _CLUSTERS_READ[key] = yaml.load(f, Loader=loader)
+    return {
+        t: {c: list(m) for c, m in g.items()} for t, g in _CLUSTERS_READ[key].items()
+    }
 
 
 def assistant_plan():
