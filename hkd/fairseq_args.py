@@ -27,7 +27,8 @@ SCHEMA = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
 
 def setting_defaults(schema: Path = SCHEMA) -> dict:
     """The default of every model setting, from the config schema (``$defs.settings``)."""
-    properties = yaml.safe_load(schema.read_text(encoding="utf-8"))["$defs"]["settings"]["properties"]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: read at every Snakemake start
+    properties = yaml.load(schema.read_text(encoding="utf-8"), Loader=loader)["$defs"]["settings"]["properties"]
     return {key: spec["default"] for key, spec in properties.items()}
 
 
