@@ -20,7 +20,8 @@ Run it under the CPU lock (flock /tmp/hkd-cpu.lock ...): the data stages take te
   (--stores-from: a results folder, e.g. the rehearsal's; header.json gives each store's tokens),
   times the target tokens of the real-size corpus (EOS included, as the stores count them) per
   language: the disk plan for the teachers' stores and the assistants' (one per distinct cluster
-  of config/paper_clusters.yaml, plus the all-languages one).
+  of config/paper_clusters.yaml: those the student learns from). Without an encoded real-size
+  corpus under --work, the tokens are estimated: the paper's sentences x --tokens-per-sentence.
 - dryrun: the dry-run wall time of the paper's config with the clusters checkpoint done (its cheap
   inputs built first: the random types and the clusters file), so that the whole DAG is planned.
 
@@ -205,18 +206,30 @@ def store_bytes_per_token(folder: Path) -> tuple[float, int]:
 
 
 def assistants() -> list[list[str]]:
-    """The member lists of the distinct assistants: the paper's clusters and the all-languages one."""
+    """The member lists of the assistants with stores: one per distinct cluster of the paper's (the
+    student's teachers; the all-languages and random-cluster assistants keep no store)."""
     clusters = yaml.safe_load((ROOT / "config" / "paper_clusters.yaml").read_text())
     distinct = {tuple(sorted(m)) for groups in clusters.values() for m in groups.values()}
-    distinct.add(tuple(sorted(config()["languages"])))
     return [list(m) for m in sorted(distinct)]
 
 
-def stage_stores(work: Path, results: Path | None) -> None:
+def paper_sentences() -> dict[str, int]:
+    rows = [line.split("\t") for line in (ROOT / "config" / "ted53_languages.tsv").read_text().splitlines()
+            if line and not line.startswith(("#", "code"))]
+    return {row[0]: round(float(row[2]) * 1000) for row in rows}
+
+
+def stage_stores(work: Path, results: Path | None, tokens_per_sentence: float) -> None:
     if results is None or not (results / "stores").is_dir():
         print("stores: skipped (give --stores-from a results folder with finished stores)", flush=True)
         return
-    tokens = target_tokens(work)
+    if (work / "data/spm").is_dir():
+        tokens = target_tokens(work)
+        source = "the real-size corpus encoded by the 32k BPE (EOS included)"
+    else:  # the encode stage has not run: the paper's sentences x an assumed length
+        tokens = {lang: round(n * (tokens_per_sentence + 1)) for lang, n in paper_sentences().items()}
+        source = (f"ESTIMATED: the paper's training sentences x {tokens_per_sentence:g} BPE tokens + EOS "
+                  "(no encoded real-size corpus under --work: run the encode stage to measure them)")
     teacher_bpt, n_t = store_bytes_per_token(results / "stores" / "teacher")
     assistant_bpt, n_a = store_bytes_per_token(results / "stores" / "assistant")
     units = assistants()
@@ -224,8 +237,8 @@ def stage_stores(work: Path, results: Path | None) -> None:
     assistant = sum(tokens[lang] for members in units for lang in members) * assistant_bpt
     print(f"store bytes per target token: teacher {teacher_bpt:.2f} (measured on {n_t} stores), "
           f"assistant {assistant_bpt:.2f} (on {n_a} stores; {results})", flush=True)
-    print(f"target tokens of the real-size training data: {sum(tokens.values()):,} "
-          f"(largest: {max(tokens, key=tokens.get)} {max(tokens.values()):,})", flush=True)
+    print(f"target tokens of the training data: {sum(tokens.values()):,} "
+          f"(largest: {max(tokens, key=tokens.get)} {max(tokens.values()):,}); from {source}", flush=True)
     print("disk plan (top-k stores, k as measured):", flush=True)
     print(f"  teacher stores, 53 languages      {teacher / 1e9:8.2f} GB", flush=True)
     print(f"  assistant stores, {len(units)} assistants   {assistant / 1e9:8.2f} GB "
@@ -251,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="a folder for the corpus and data (~10 GB)")
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=STAGES)
     parser.add_argument("--stores-from", type=Path, help="a results folder with finished stores")
+    parser.add_argument("--tokens-per-sentence", type=float, default=25.0,
+                        help="stores without an encoded corpus: English BPE tokens a TED sentence (25)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     work = args.work.resolve()
@@ -258,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         if stage == "corpus":
             stage_corpus(work)
         elif stage == "stores":
-            stage_stores(work, args.stores_from.resolve() if args.stores_from else None)
+            stage_stores(work, args.stores_from.resolve() if args.stores_from else None, args.tokens_per_sentence)
         else:
             globals()[f"stage_{stage}"](work)
     return 0
