@@ -217,3 +217,26 @@ def test_random_columns_leave_table_6_for_table_9(tmp_path):
                                                  ["a", "20.00", "15.00", "-5.00"],
                                                  ["average", "20.00", "15.00", "-5.00"]]
     assert "(Table 9)" in (tmp_path / "bleu.md").read_text()
+
+
+def test_main_marks_significant_cells_and_writes_the_chrf_table(tmp_path):
+    argv = write_run(tmp_path)
+    for path in tmp_path.glob("*.json"):  # every score file gets a chrF
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps({**record, "chrf": record["bleu"] + 30}))
+    for path in (tmp_path / "student").glob("*.json"):
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps({**record, "chrf": 40.0}))
+    tests = tmp_path / "significance.tsv"
+    header = "lang\tsystem\tbaseline\tmetric\tscore\tbaseline_score\tdelta\tp\tmean\tci95\tsignificant\tsignature\n"
+    tests.write_text(header + "a\tteacher\tuniversal\tBLEU\t10\t12\t-2.00\t0.01\t10\t1\t1\tnrefs:1|bs:1000\n"
+                     "b\tteacher\tuniversal\tBLEU\t20\t18\t2.00\t0.30\t20\t1\t0\tnrefs:1|bs:1000\n"
+                     "a\thkd\tuniversal\tchrF\t40\t42\t-2.00\t0.02\t40\t1\t1\tnrefs:1|nc:6\n")
+    argv += ["--significance", str(tests), "--out-chrf-tsv", str(tmp_path / "chrf.tsv")]
+    assert report.main(argv) == 0
+    md = (tmp_path / "bleu.md").read_text()
+    assert "| a | 5000 | 10.00 -U | 12.00 | 11.00 |" in md and "| b | 15000 | 20.00 | 18.00 | 19.00 |" in md
+    assert "## chrF per language" in md and "| a | 5000 | 40.00 | 42.00 | 40.00 -U |" in md
+    assert "BLEU signature: `nrefs:1|bs:1000`" in md and "chrF signature: `nrefs:1|nc:6`" in md
+    assert read_rows(tmp_path / "chrf.tsv")[1] == ["a", "5000", "40.00", "42.00", "40.00"]
+    assert read_rows(tmp_path / "bleu.tsv")[1] == ["a", "5000", "10.00", "12.00", "11.00"]  # TSV: numbers only
