@@ -38,7 +38,8 @@ def early_stopping_config(rule: str) -> dict:
 
 
 def rerun(run, config, rule, outputs):
-    return snakemake(run, "--configfile", str(config), "--cores", "1", "--allowed-rules", rule, *outputs)
+    # the targets before --allowed-rules, which would take them for more rule names
+    return snakemake(run, "--configfile", str(config), "--cores", "1", *outputs, "--allowed-rules", rule)
 
 
 @pytest.mark.parametrize("ending", ["last_epoch", "early_stop"])
