@@ -21,7 +21,7 @@ rule teacher_store:
         runtime=240,
         gpu=1,
     params:
-        data=lambda wildcards, input: os.path.dirname(input.data[0]),
+        data=pair_folder,
         target=TARGET,
         k=ASSISTANT["topk"],
     shell:
@@ -53,16 +53,14 @@ rule train_assistant:
         gpu=1,
     params:
         fairseq=get_assistant_args,
-        data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
-        work=lambda wildcards, output: os.path.join(
-            os.path.dirname(output.checkpoint), "work"
-        ),
+        data=pairs_folder,
+        work=work_folder,
+        options=lambda wildcards, output: [
+            "--publish",
+            f"selective.jsonl={output.flags}",
+        ],
     shell:
-        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
-        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
-        " --publish selective.jsonl={output.flags:q}"
-        " --depends {input.data:q} {input.stores:q} {input.teachers:q} {input.teacher_curves:q}"
-        " -- {params.fairseq} > {log:q} 2>&1"
+        TRAIN
 
 
 rule evaluate_assistant:
@@ -77,26 +75,16 @@ rule evaluate_assistant:
         "../envs/fairseq.yaml"
     threads: 1
     params:
-        data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
+        **EVALUATION,
+        data=pairs_folder,
         langs=lambda wildcards: members(wildcards),
+        system="assistant",
         jsons=lambda wildcards, output: [
             f"{output}/{lang}.json" for lang in members(wildcards)
         ],
         hyps=lambda wildcards, output: [
             f"{output}/{lang}.hyp" for lang in members(wildcards)
         ],
-        # a function: the `{lang}` placeholder is for hkd.evaluate, not a wildcard
-        extra=lambda wildcards: fairseq_args.quote(
-            fairseq_args.assistant_generate_args()
-        ),
-        target=TARGET,
-        beam=config["evaluation"]["beam"],
-        tokenize=config["evaluation"]["tokenize"],
-        batch_size=config["evaluation"]["batch_size"],
-        max_len=evaluation_limits(),
+        extra=hkd_generate_extra,
     shell:
-        "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
-        " --src-langs {params.langs:q} --tgt-lang {params.target:q} --references {input.references:q}"
-        " --system assistant --beam {params.beam:q} --tokenize {params.tokenize:q}"
-        " --batch-size {params.batch_size:q} {params.max_len} --threads {threads}"
-        " --out-jsons {params.jsons:q} --out-hyps {params.hyps:q} -- {params.extra} > {log:q} 2>&1"
+        EVALUATE

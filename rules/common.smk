@@ -32,10 +32,52 @@ wildcard_constraints:
     split="|".join(SPLITS),
 
 
-def evaluation_limits():
-    """hkd.evaluate's length limit of the hypotheses (config `evaluation`; fairseq-generate's defaults)."""
-    e = config["evaluation"]
-    return f"--max-len-a {e['max_len_a']} --max-len-b {e['max_len_b']}"
+# One pattern per kind of job. A training job (hkd.train) has inputs data (the binarized pairs)
+# and depends (what else its run is trained on), params data (their folder), work (its work folder),
+# options (hkd.train's own: --publish, --mixed-precision) and fairseq (the model's arguments). An
+# evaluation job (hkd.evaluate) has inputs checkpoint, data and references, params EVALUATION (the
+# config's `evaluation`), data, langs, system, jsons, hyps and extra (the arguments after `--`).
+TRAIN = (
+    "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
+    " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
+    " {params.options:q} --depends {input.data:q} {input.depends:q}"
+    " -- {params.fairseq} > {log:q} 2>&1"
+)
+EVALUATE = (
+    "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
+    " --src-langs {params.langs:q} --tgt-lang {params.target:q} --references {input.references:q}"
+    " --system {params.system:q} --beam {params.beam:q} --tokenize {params.tokenize:q}"
+    " --batch-size {params.batch_size:q} --max-len-a {params.max_len_a:q}"
+    " --max-len-b {params.max_len_b:q} --threads {threads}"
+    " --out-jsons {params.jsons:q} --out-hyps {params.hyps:q} {params.extra} > {log:q} 2>&1"
+)
+EVALUATION = {
+    "target": TARGET,
+    **{
+        key: config["evaluation"][key]
+        for key in ("beam", "tokenize", "batch_size", "max_len_a", "max_len_b")
+    },
+}
+
+
+def work_folder(wildcards, output):
+    """A training job's work folder (hkd.train: one run folder per settings), beside its checkpoint."""
+    return os.path.join(os.path.dirname(output.checkpoint), "work")
+
+
+def pair_folder(wildcards, input):
+    """A one-pair job's binarized folder (results/data/bin/<lang>), from its data."""
+    return os.path.dirname(input.data[0])
+
+
+def pairs_folder(wildcards, input):
+    """The folder of every pair's binarized folder (results/data/bin), from a job's data."""
+    return os.path.dirname(os.path.dirname(input.data[0]))
+
+
+def hkd_generate_extra(wildcards):
+    # a function: the `{lang}` placeholder is for hkd.evaluate, not a wildcard
+    return f"-- {fairseq_args.quote(fairseq_args.assistant_generate_args())}"
 
 
 def code(*modules):
@@ -239,9 +281,11 @@ def get_assistant_inputs(wildcards):
     langs = members(wildcards)
     return {
         "data": [f for lang in langs for f in bin_pair_files(lang, ["train", "dev"])],
-        "stores": [f"results/stores/teacher/{lang}" for lang in langs],
-        "teachers": [f"results/teachers/{lang}/checkpoint_best.pt" for lang in langs],
-        "teacher_curves": [f"results/teachers/{lang}/curve.jsonl" for lang in langs],
+        "depends": [
+            *(f"results/stores/teacher/{lang}" for lang in langs),
+            *(f"results/teachers/{lang}/checkpoint_best.pt" for lang in langs),
+            *(f"results/teachers/{lang}/curve.jsonl" for lang in langs),
+        ],
     }
 
 

@@ -23,10 +23,15 @@ rule assistant_store:
         langs=lambda wildcards: members(wildcards),
         target=TARGET,
         k=ASSISTANT["topk"],
+        # one store per language: {lang} is hkd.topk_store's placeholder, not a wildcard
+        data=lambda wildcards, input: os.path.join(
+            pairs_folder(wildcards, input), "{lang}"
+        ),
+        out=lambda wildcards, output: os.path.join(output[0], "{lang}"),
     shell:
-        "python -m hkd.topk_store dump --data 'results/data/bin/{{lang}}'"
+        "python -m hkd.topk_store dump --data {params.data:q}"
         " --checkpoint {input.checkpoint:q} --src-lang {params.langs:q} --tgt-lang {params.target:q}"
-        " --k {params.k:q} --ref-lprobs --threads {threads} --out {output:q}/'{{lang}}' > {log:q} 2>&1"
+        " --k {params.k:q} --ref-lprobs --threads {threads} --out {params.out:q} > {log:q} 2>&1"
 
 
 rule student_assistants:
@@ -43,18 +48,26 @@ rule student_assistants:
     params:
         langs=LANGS,
         skip=RANDOM_TYPES,
+        # the folders of the models' stores and curves (STORES/TYPE/CLUSTER, CURVES/TYPE/CLUSTER/curve.jsonl)
+        stores=lambda wildcards, input: os.path.dirname(
+            os.path.dirname(input.stores[0])
+        ),
+        curves=lambda wildcards, input: os.path.dirname(
+            os.path.dirname(os.path.dirname(input.curves[0]))
+        ),
     shell:
         "python -m hkd.student prepare --clusters {input.clusters:q} --langs {params.langs:q}"
-        " --skip-types {params.skip:q}"
-        " --stores results/stores/assistant --curves results/assistants"
+        " --skip-types {params.skip:q} --stores {params.stores:q} --curves {params.curves:q}"
         " --out-dir {output:q} > {log:q} 2>&1"
 
 
 rule train_student:
     input:
         data=[f for lang in LANGS for f in bin_pair_files(lang, ["train", "dev"])],
-        assistants="results/student/assistants",
-        stores=lambda wildcards: get_student_prepare_inputs(wildcards)["stores"],
+        depends=lambda wildcards: [
+            *get_student_prepare_inputs(wildcards)["stores"],
+            "results/student/assistants",
+        ],
         dict="results/data/dict.txt",
         code=code("train", *PLUGIN_STUDENT),
     output:
@@ -75,20 +88,15 @@ rule train_student:
         gpu=1,
     params:
         fairseq=get_student_args,
-        data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
-        work=lambda wildcards, output: os.path.join(
-            os.path.dirname(output.checkpoint), "work"
-        ),
-        mixed=lambda wildcards: (
-            "--mixed-precision" if STUDENT["mixed_precision"] else ""
-        ),
+        data=pairs_folder,
+        work=work_folder,
+        options=lambda wildcards, output: [
+            *(["--mixed-precision"] if STUDENT["mixed_precision"] else []),
+            "--publish",
+            f"alpha.jsonl={output.alpha}",
+        ],
     shell:
-        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
-        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads} {params.mixed:q}"
-        " --publish alpha.jsonl={output.alpha:q}"
-        " --depends {input.data:q} {input.stores:q} {input.assistants:q}/map.json"
-        " {input.assistants:q}/dev_bleu.json"
-        " -- {params.fairseq} > {log:q} 2>&1"
+        TRAIN
 
 
 rule evaluate_student:
@@ -107,22 +115,12 @@ rule evaluate_student:
         "../envs/fairseq.yaml"
     threads: 1
     params:
-        data=lambda wildcards, input: os.path.dirname(os.path.dirname(input.data[0])),
+        **EVALUATION,
+        data=pairs_folder,
         langs=LANGS,
-        jsons=[f"results/eval/student/{lang}.json" for lang in LANGS],
-        hyps=[f"results/eval/student/{lang}.hyp" for lang in LANGS],
-        # a function: the `{lang}` placeholder is for hkd.evaluate, not a wildcard
-        extra=lambda wildcards: fairseq_args.quote(
-            fairseq_args.assistant_generate_args()
-        ),
-        target=TARGET,
-        beam=config["evaluation"]["beam"],
-        tokenize=config["evaluation"]["tokenize"],
-        batch_size=config["evaluation"]["batch_size"],
-        max_len=evaluation_limits(),
+        system=lambda wildcards: "hkd",  # a function: --lint takes the string for a path prefix
+        jsons=lambda wildcards, output: [f"{output}/{lang}.json" for lang in LANGS],
+        hyps=lambda wildcards, output: [f"{output}/{lang}.hyp" for lang in LANGS],
+        extra=hkd_generate_extra,
     shell:
-        "python -m hkd.evaluate --data {params.data:q} --checkpoint {input.checkpoint:q}"
-        " --src-langs {params.langs:q} --tgt-lang {params.target:q} --references {input.references:q}"
-        " --system hkd --beam {params.beam:q} --tokenize {params.tokenize:q}"
-        " --batch-size {params.batch_size:q} {params.max_len} --threads {threads}"
-        " --out-jsons {params.jsons:q} --out-hyps {params.hyps:q} -- {params.extra} > {log:q} 2>&1"
+        EVALUATE

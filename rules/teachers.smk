@@ -1,9 +1,11 @@
-# One bilingual Transformer teacher per language, resumable from its last checkpoint.
+# One bilingual Transformer teacher per language, resumable from its last checkpoint, and its
+# evaluation.
 
 
 rule train_teacher:
     input:
         data=bin_pair_files("{lang}", ["train", "dev"]),
+        depends=[],
         dict="results/data/dict.txt",
         code=code("train", PLUGIN_PLAIN),
     output:
@@ -23,12 +25,34 @@ rule train_teacher:
         gpu=1,
     params:
         fairseq=get_teacher_args,
-        data=lambda wildcards, input: os.path.dirname(input.data[0]),
-        work=lambda wildcards, output: os.path.join(
-            os.path.dirname(output.checkpoint), "work"
-        ),
+        data=pair_folder,
+        work=work_folder,
+        options=[],
     shell:
-        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
-        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
-        " --depends {input.data:q}"
-        " -- {params.fairseq} > {log:q} 2>&1"
+        TRAIN
+
+
+rule evaluate_teacher:
+    input:
+        checkpoint="results/teachers/{lang}/checkpoint_best.pt",
+        data=bin_pair_files("{lang}", ["test"]),
+        references=f"results/data/raw/{{lang}}/test.{TARGET}",
+        code=code("evaluate", PLUGIN_PLAIN),
+    output:
+        score="results/eval/teacher/{lang}.json",
+        hyp="results/eval/teacher/{lang}.hyp",
+    log:
+        "logs/evaluate_teacher/{lang}.log",
+    conda:
+        "../envs/fairseq.yaml"
+    threads: 1
+    params:
+        **EVALUATION,
+        data=pair_folder,
+        langs=lambda wildcards: wildcards.lang,
+        system="teacher",
+        jsons=lambda wildcards, output: output.score,
+        hyps=lambda wildcards, output: output.hyp,
+        extra="",
+    shell:
+        EVALUATE

@@ -23,6 +23,7 @@ rule multilingual_data:
 rule train_universal:
     input:
         data=multi_bin_files(),
+        depends=[],
         dict="results/data/dict.txt",
         code=code("train", PLUGIN_PLAIN),
     output:
@@ -44,12 +45,36 @@ rule train_universal:
         gpu=1,
     params:
         fairseq=get_universal_args,
-        data=lambda wildcards, input: os.path.dirname(input.data[0]),
-        work=lambda wildcards, output: os.path.join(
-            os.path.dirname(output.checkpoint), "work"
-        ),
+        data=pair_folder,
+        work=work_folder,
+        options=[],
     shell:
-        "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
-        " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
-        " --depends {input.data:q}"
-        " -- {params.fairseq} > {log:q} 2>&1"
+        TRAIN
+
+
+rule evaluate_universal:
+    input:
+        checkpoint="results/universal/checkpoint_best.pt",
+        data=multi_bin_files(),
+        references=expand(
+            "results/data/raw/{lang}/test.{target}", lang=LANGS, target=TARGET
+        ),
+        code=code("evaluate", PLUGIN_PLAIN),
+    output:
+        scores=expand("results/eval/universal/{lang}.json", lang=LANGS),
+        hyps=expand("results/eval/universal/{lang}.hyp", lang=LANGS),
+    log:
+        "logs/evaluate_universal.log",
+    conda:
+        "../envs/fairseq.yaml"
+    threads: 1
+    params:
+        **EVALUATION,
+        data=pair_folder,
+        langs=LANGS,
+        system="universal",
+        jsons=lambda wildcards, output: output.scores,
+        hyps=lambda wildcards, output: output.hyps,
+        extra=f"-- {universal_generate_args()}",
+    shell:
+        EVALUATE
