@@ -31,38 +31,11 @@ import sys
 from pathlib import Path
 
 from hkd.clusters_file import parse_clusters
+from hkd.curves import best_epoch_bleu
 from hkd.fileio import write_atomic_text
 from hkd.plan import make_plan, teaching
 
 log = logging.getLogger("hkd.student")
-
-
-def best_validation(curve: Path) -> dict:
-    """The validation record of a training curve (hkd.train's curve.jsonl) with the best ``valid_bleu``:
-    that of checkpoint_best.pt (fairseq's --eval-bleu, the measure of the selective switch too)."""
-    best = None
-    for number, line in enumerate(curve.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            raise ValueError(f"{curve}:{number}: not a JSON record") from None
-        if "valid_bleu" not in record:
-            continue
-        if isinstance(record["valid_bleu"], bool) or not isinstance(record["valid_bleu"], (int, float)):
-            raise ValueError(f"{curve}:{number}: valid_bleu is not a number: {record['valid_bleu']!r}")
-        if best is None or record["valid_bleu"] > best["valid_bleu"]:
-            best = record
-    if best is None:
-        raise ValueError(f"{curve}: no valid_bleu record (was the model trained with --eval-bleu?)")
-    return best
-
-
-def best_epoch_bleu(curve: Path) -> dict[str, float]:
-    """{lang: dev BLEU} of the validation with the best overall ``valid_bleu`` in a training curve."""
-    best = best_validation(curve)
-    return {key[len("valid_bleu_"):]: float(value) for key, value in best.items() if key.startswith("valid_bleu_")}
 
 
 def prepare(clusters_path: Path, langs: list[str], stores: Path, curves: Path, out_dir: Path,

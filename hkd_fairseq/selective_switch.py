@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from hkd import selective
-from hkd.student import best_validation
+from hkd.curves import best_validation
 from hkd_fairseq.dev_bleu import _unwrap
 
 logger = logging.getLogger(__name__)
