@@ -92,6 +92,12 @@ class Plan:
         return [(self.column(ctype), unit) for (ctype, _), unit in self.serves.items()]
 
 
+def random_pairs(columns: list[str]) -> list[tuple[str, str]]:
+    """(random_t<i>, cluster_t<i>) for each random column among `columns`: Table 9's tests of random
+    against actual clusters."""
+    return [(c, f"cluster_t{c[len('random_t'):]}") for c in sorted(set(columns)) if c.startswith("random_t")]
+
+
 def make_plan(clusters: Mapping[str, Mapping[str, list]], langs: list[str], selective_all: bool,
               random: Mapping[str, str] | None = None) -> Plan:
     """The plan of a clusters mapping {type: {cluster: [langs]}} (see Plan); `selective_all` adds the

@@ -405,12 +405,8 @@ def get_convergence_curves(wildcards):
 
 def get_random_pairs(wildcards):
     """`random_tN=cluster_tN` for each random type: Table 9's tests of random against actual clusters."""
-    columns = {c.partition("=")[0] for c in get_table_columns(wildcards).split()}
-    return " ".join(
-        f"{c}=cluster_t{c[len('random_t'):]}"
-        for c in sorted(columns)
-        if c.startswith("random_t")
-    )
+    columns = [c for c, _ in assistant_plan().table_columns()]
+    return " ".join(f"{r}={c}" for r, c in hkd_plan.random_pairs(columns))
 
 
 def significance_baselines():

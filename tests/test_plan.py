@@ -3,7 +3,7 @@ which assistants teach each language, and the BLEU table's columns."""
 
 import pytest
 
-from hkd.plan import ALL, assistant_name, assistants_from_clusters, make_plan, teaching
+from hkd.plan import ALL, assistant_name, assistants_from_clusters, make_plan, random_pairs, teaching
 
 LANGS = ["aa", "bb", "cc", "dd", "ee"]
 # t2's c1 and t3's c2 hold the same languages as t1's c1 (in another order); dd is in four types
@@ -68,3 +68,4 @@ def test_random_types_are_trained_and_tabled_but_teach_no_student():
     assert plan.units[("r2", "c1")] == ["aa", "cc"] and ("r2", "c1") not in plan.clusters()
     assert plan.column("r2") == "random_t2" and plan.column("t4") == "cluster_t4"
     assert ("random_t2", ("r2", "c2")) in plan.table_columns()
+    assert random_pairs([c for c, _ in plan.table_columns()]) == [("random_t2", "cluster_t2")]
