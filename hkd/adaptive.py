@@ -44,15 +44,17 @@ from typing import NamedTuple
 
 import torch
 
+from hkd.config import schema_default
 from hkd.kd_loss import label_smoothed_nll, teacher_distribution
 
 # Paper, appendix A.2: "lambda1 = 0.5 and lambda2 is started from 0.5 and increased to 3".
-DEFAULT_LAMBDA1 = 0.5
-DEFAULT_LAMBDA2_START = 0.5
-DEFAULT_LAMBDA2_END = 3.0
+# (the defaults are config/schema.yaml's student settings)
+DEFAULT_LAMBDA1 = schema_default("student", "lambda1")
+DEFAULT_LAMBDA2_START = schema_default("student", "lambda2_start")
+DEFAULT_LAMBDA2_END = schema_default("student", "lambda2_end")
 # Bowman et al. 2016's logistic KL annealing: 1 / (1 + exp(-0.0025 (step - 2500))).
-DEFAULT_ANNEAL_K = 0.0025
-DEFAULT_ANNEAL_X0 = 2500.0
+DEFAULT_ANNEAL_K = schema_default("student", "anneal_k")
+DEFAULT_ANNEAL_X0 = float(schema_default("student", "anneal_x0"))
 MAX_LOG_PPL = 80.0  # perplexities are capped at e^80 so that softmax(-ppl) stays finite in float32
 
 

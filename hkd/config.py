@@ -10,11 +10,31 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 
 class ConfigError(ValueError):
     """A config value that does not fit with the others; the message names the key."""
+
+
+SCHEMA = Path(__file__).resolve().parent.parent / "config" / "schema.yaml"
+
+
+@lru_cache(maxsize=None)
+def _schema() -> dict:
+    import yaml
+
+    return yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+
+
+def schema_default(*keys: str):
+    """The one default of a config setting, from config/schema.yaml: e.g. ``schema_default("assistant",
+    "selective_tau")``. The plugin's options and the maths' defaults take theirs from here."""
+    node = _schema()
+    for key in keys:
+        node = node["properties"][key]
+    return node["default"]
 
 
 def check(config: dict) -> None:

@@ -27,8 +27,10 @@ from typing import NamedTuple
 
 import torch
 
+from hkd.config import schema_default
+
 # Paper, appendix A.2: "the distillation coefficient lambda is equal to 0.6" (selective KD phase).
-DEFAULT_LAMBDA = 0.6
+DEFAULT_LAMBDA = schema_default("assistant", "kd_lambda")  # Eq. 2's lambda (config/schema.yaml)
 
 
 class KDLossTerms(NamedTuple):

@@ -28,6 +28,7 @@ from fairseq.dataclass import FairseqDataclass
 from omegaconf import II
 
 from hkd import adaptive as A, alpha_log
+from hkd.config import schema_default
 from hkd_fairseq.selective_kd import SelectiveKDCriterion
 
 
@@ -39,7 +40,8 @@ class AdaptiveKDConfig(FairseqDataclass):
     kd_lambda2_end: float = field(default=A.DEFAULT_LAMBDA2_END, metadata={"help": "KD weight it is annealed to"})
     kd_anneal_k: float = field(default=A.DEFAULT_ANNEAL_K, metadata={"help": "slope of the logistic annealing"})
     kd_anneal_x0: float = field(default=A.DEFAULT_ANNEAL_X0, metadata={"help": "update of the annealing midpoint"})
-    alpha_temperature: float = field(default=1.0, metadata={"help": "alpha = softmax(-perplexity / this)"})
+    alpha_temperature: float = field(default=schema_default("student", "alpha_temperature"),
+                                     metadata={"help": "alpha = softmax(-perplexity / this)"})
     kd_temperature: float = field(default=1.0, metadata={"help": "temperature applied to the assistants' top-k"})
     sentence_avg: bool = II("optimization.sentence_avg")
 

@@ -59,6 +59,7 @@ from fairseq.tasks.translation import TranslationConfig, TranslationTask, load_l
 from omegaconf import II
 
 from hkd.alpha_log import AlphaLog
+from hkd.config import schema_default
 from hkd_fairseq.dev_bleu import DevBleu, bleu_from_stats, bleu_stats
 from hkd_fairseq.kd_stores import KDStores
 from hkd_fairseq.multilingual_dataset import MultilingualPairsDataset, pair_folder
@@ -72,7 +73,8 @@ logger = logging.getLogger(__name__)
 class HKDMultilingualConfig(TranslationConfig):
     langs: str = field(default="", metadata={"help": "comma-separated source languages (default: --source-lang); "
                                              "DATA holds one binarized folder per language"})
-    sampling_temperature: float = field(default=5.0, metadata={"help": "temperature up-sampling of small pairs"})
+    sampling_temperature: float = field(default=schema_default("assistant", "sampling_temperature"),
+                                        metadata={"help": "temperature up-sampling of small pairs"})
     mixed_language_batches: bool = field(default=False, metadata={"help": "cut batches from all languages "
                                                                   "together (default: one language per batch)"})
     kd_stores: Optional[str] = field(default=None, metadata={"help": "folder with one teacher top-k store per "
@@ -84,9 +86,10 @@ class HKDMultilingualConfig(TranslationConfig):
                                                             "their dev BLEU (default: online teachers / stores)"})
     teacher_bleu: Optional[str] = field(default=None, metadata={"help": "teachers' dev BLEU: JSON {lang: bleu}, or "
                                                                 "a {lang} pattern of JSON files with a 'bleu' key"})
-    selective_interval: int = field(default=1, metadata={"help": "N_check: re-evaluate the KD flags every N "
-                                                         "epochs (0: KD always on)"})
-    selective_tau: float = field(default=1.0, metadata={"help": "KD on while assistant BLEU < teacher BLEU + tau"})
+    selective_interval: int = field(default=schema_default("assistant", "selective_interval"), metadata={
+        "help": "N_check: re-evaluate the KD flags every N epochs (0: KD always on)"})
+    selective_tau: float = field(default=schema_default("assistant", "selective_tau"), metadata={
+        "help": "KD on while assistant BLEU < teacher BLEU + tau"})
     selective_state: Optional[str] = field(default=None, metadata={"help": "JSON state of the KD flags (resumed)"})
     selective_log: Optional[str] = field(default=None, metadata={"help": "JSONL: KD flag per epoch and language"})
     selective_subset: str = field(default="valid", metadata={"help": "split whose BLEU drives the KD flags"})
