@@ -318,15 +318,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="a finished uninterrupted run of the tiny config (default: run one first)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from conftest import tiny_config, write_config
+    from conftest import link_code, tiny_config, write_config
 
     import tempfile
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="hkd-kill-campaign-"))
+    print(f"kill campaign in {workdir}: {args.kills} kills, seed {args.seed}", flush=True)
     reference = args.reference
     if reference is None:
         reference = workdir / "reference"
         reference.mkdir(parents=True)
+        link_code(reference)  # as the tests' tiny run: code inputs by paths that survive the copy
         config = write_config(reference / "tiny.yaml", tiny_config())
         print(f"uninterrupted reference run in {reference} ...", flush=True)
         subprocess.run(snakemake_cmd(reference, config, "--cores", "2"), env=environment(), check=True,
