@@ -32,3 +32,36 @@ def test_paths_relative_to_the_working_directory(tmp_path):
     (tmp_path / "hkd").symlink_to(ROOT / "hkd")  # a run folder that links the code
     assert workdir_paths(files, ROOT, tmp_path) == ["hkd/train.py", os.path.relpath(ROOT / files[1], tmp_path)]
     assert not any(os.path.isabs(p) for p in workdir_paths(files, ROOT, tmp_path))
+
+
+def test_import_statements_give_what_parsing_the_whole_file_gives():
+    """The fast reading (import statements only) finds exactly the imports of a full parse, for
+    every module of the repository."""
+    import ast
+
+    from hkd.codefiles import PACKAGES, ROOT, imported_modules, module_file
+
+    def by_full_parse(source, module):
+        found = []
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = module.split(".")[: -node.level] if node.level else []
+                stem = ".".join([*base, node.module] if node.module else base) if node.level else node.module or ""
+                names = [stem] + [f"{stem}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found += [n for n in names if n.split(".")[0] in PACKAGES and module_file(n, ROOT) is not None]
+        return found
+
+    checked = 0
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).glob("*.py")):
+            module = f"{package}.{path.stem}" if path.stem != "__init__" else package
+            source = path.read_text(encoding="utf-8")
+            assert sorted(imported_modules(source, module)) == sorted(by_full_parse(source, module)), path
+            checked += 1
+    assert checked > 30
+    multi = "def f():\n    from hkd.plan import (\n        a,\n        b,\n    )\n    import hkd.fileio as x\n"
+    assert sorted(imported_modules(multi, "hkd.x")) == ["hkd.fileio", "hkd.plan"]
