@@ -10,7 +10,7 @@ Run it under the CPU lock (flock /tmp/hkd-cpu.lock ...): the data stages take te
   four: eo, calv, zh-cn, zh-tw) plus en (60 language columns), the paper's training sizes, and
   258,098 train rows (TED's). Sentences of TED-like length: the generator's clauses (4-15 tokens)
   are joined two by two (rows 2i and 2i+1 of a corpus twice as long, both in the same talk for
-  nearly every pair), so an English row has about 18 tokens, as TED's do. Time and peak memory of
+  nearly every pair), so an English row has about 16 tokens, not the 8 of one clause. Time and peak memory of
   the generation are printed too, but it is not a workflow stage.
 - extract, bpe (32k vocabulary, 2 M sampled sentences: config/ted53.yaml's bpe), encode (every
   pair), binarize (fairseq-preprocess of every pair, one worker): the workflow's own commands, as
@@ -45,6 +45,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TED_TRAIN_ROWS = 258_098
+OPTIONS = {"train_rows": TED_TRAIN_ROWS, "vocab_size": None, "langs": None}  # set by main (smoke runs)
 # TED's four source columns that the paper does not use (approximate training sizes)
 OTHER_COLUMNS = [("eo", "Esperanto", "south", 6535), ("calv", "Calvinist", "north", 5339),
                  ("zh-cn", "Chinese (CN)", "east", 199_855), ("zh-tw", "Chinese (TW)", "east", 202_646)]
@@ -99,8 +100,8 @@ def stage_corpus(work: Path) -> None:
     gen, corpus = work / "generated", work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     write_plan(work / "plan.tsv")
-    wall, rss = timed([str(BIN / "python"), "-m", "hkd.synthetic", "--out-dir", str(gen), "--scale", "2",
-                       "--train-rows", str(2 * TED_TRAIN_ROWS), "--languages", str(work / "plan.tsv")],
+    wall, rss = timed([str(BIN / "python"), "-m", "hkd.synthetic", "--out-dir", str(gen), "--scale", str(2 * OPTIONS["train_rows"] / TED_TRAIN_ROWS),
+                       "--train-rows", str(2 * OPTIONS["train_rows"]), "--languages", str(work / "plan.tsv")],
                       work / "corpus.log")
     start = time.perf_counter()
     rows = {s: pair_rows(gen / f"all_talks_{s}.tsv", corpus / f"all_talks_{s}.tsv") for s in ("train", "dev", "test")}
@@ -114,7 +115,8 @@ def stage_corpus(work: Path) -> None:
 
 def langs_and_merges() -> tuple[list[str], list[str]]:
     c = config()
-    return c["languages"], [f"{s}:{d}" for s, d in c["merge"].items()]
+    langs = OPTIONS["langs"] or c["languages"]
+    return langs, [f"{s}:{d}" for s, d in c["merge"].items() if d in langs]
 
 
 def stage_extract(work: Path) -> None:
@@ -132,6 +134,7 @@ def stage_extract(work: Path) -> None:
 def stage_bpe(work: Path) -> None:
     langs, _ = langs_and_merges()
     b = config()["bpe"]
+    b["vocab_size"] = OPTIONS["vocab_size"] or b["vocab_size"]
     inputs = [str(work / "data/raw" / lang / f"train.{side}") for lang in langs for side in (lang, "en")]
     (work / "data/spm").mkdir(parents=True, exist_ok=True)
     wall, rss = timed([str(BIN / "python"), "-m", "hkd.bpe", "train", "--inputs", *inputs,
@@ -139,7 +142,7 @@ def stage_bpe(work: Path) -> None:
                        "--temperature", str(b["temperature"]), "--sample-sentences", str(b["sample_sentences"]),
                        "--character-coverage", str(b["character_coverage"]), "--seed", str(b["seed"]),
                        "--target", "en"], work / "bpe.log")
-    report("bpe (train, 32k)", wall, rss, f"{b['sample_sentences']:,} sampled sentences")
+    report(f"bpe (train, {b['vocab_size']:,})", wall, rss, f"{b['sample_sentences']:,} sampled sentences")
 
 
 def per_pair(work: Path, name: str, command) -> None:
@@ -266,7 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores-from", type=Path, help="a results folder with finished stores")
     parser.add_argument("--tokens-per-sentence", type=float, default=25.0,
                         help="stores without an encoded corpus: English BPE tokens a TED sentence (25)")
+    parser.add_argument("--train-rows", type=int, default=TED_TRAIN_ROWS, help="smoke runs: fewer train rows")
+    parser.add_argument("--vocab-size", type=int, help="smoke runs: a smaller BPE vocabulary than ted53's")
+    parser.add_argument("--langs", nargs="+", help="smoke runs: these pairs only (default ted53's 53)")
     args = parser.parse_args(argv)
+    OPTIONS.update(train_rows=args.train_rows, vocab_size=args.vocab_size, langs=args.langs)
     args.work.mkdir(parents=True, exist_ok=True)
     work = args.work.resolve()
     for stage in args.stages:

@@ -270,7 +270,7 @@ def read_plan(path: Path) -> list[tuple]:
         if len(fields) != 4:
             raise PlanError(f"{path}: line {number}: {len(fields)} fields, the header has 4")
         code, name, family, rows = fields
-        if not re.fullmatch(r"[a-z]{2,3}(-[a-z]{2,4})?", code) or code == "en":
+        if not re.fullmatch(r"[a-z]{2,4}(-[a-z]{2,4})?", code) or code == "en":
             raise PlanError(f"{path}: line {number}: {code!r} is not a source language code")
         if family not in FAMILIES:
             raise PlanError(f"{path}: line {number}: family {family!r} is none of {', '.join(FAMILIES)}")
@@ -461,7 +461,7 @@ def build_corpus(languages: list[Language], seed: int, scale: float,
     dev = make_split(rng, EVAL_ROWS, eval_sizes, train[3])
     test = make_split(rng, EVAL_ROWS, eval_sizes, dev[3])
     # plant: train rows repeating a test sentence, and sentences with "null" as an ordinary adjective
-    n_overlap = max(2, round(0.015 * n_train))
+    n_overlap = min(EVAL_ROWS, max(2, round(0.015 * n_train)))  # at most every test sentence once
     rows = rng.sample(range(n_train), n_overlap + 4)
     for i, j in zip(rows, rng.sample(range(EVAL_ROWS), n_overlap)):
         train[1][i] = test[1][j]
