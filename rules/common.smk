@@ -70,9 +70,12 @@ def pair_folder(wildcards, input):
     return os.path.dirname(input.data[0])
 
 
-def pairs_folder(wildcards, input):
-    """The folder of every pair's binarized folder (results/data/bin), from a job's data."""
-    return os.path.dirname(os.path.dirname(input.data[0]))
+def pairs_folder(wildcards, input=None):
+    """The folder of every pair's binarized folder (results/data/bin; bin_pair_files). Not read from a
+    job's data: Snakemake also evaluates the params of a job whose inputs still wait on the clusters
+    checkpoint (`snakemake results/assistants/all/all/checkpoint_best.pt`), without its inputs.
+    """
+    return PAIRS_FOLDER
 
 
 def hkd_generate_extra(wildcards):
@@ -146,9 +149,12 @@ def spm_pair_files(lang, splits=SPLITS):
     ]
 
 
+PAIRS_FOLDER = "results/data/bin"
+
+
 def bin_pair_files(lang, splits=SPLITS):
     return [
-        f"results/data/bin/{lang}/{FAIRSEQ_SPLIT[s]}.{lang}-{TARGET}.{side}.{ext}"
+        f"{PAIRS_FOLDER}/{lang}/{FAIRSEQ_SPLIT[s]}.{lang}-{TARGET}.{side}.{ext}"
         for s in splits
         for side in (lang, TARGET)
         for ext in ("bin", "idx")
