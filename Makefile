@@ -1,14 +1,16 @@
 # The two commands of the README. Each installs what it needs into .venv on first use.
-#   make demo   the whole HKD DAG on the embedded demo corpus (CPU)
-#   make test   the test suite (what CI runs)
+#   make demo     the whole HKD DAG on the embedded demo corpus (CPU), then its report
+#   make report   the Snakemake report of the finished run alone (results/report.html)
+#   make test     the test suite (what CI runs)
 #   make kill-campaign   the tiny workflow killed at KILLS random moments, rerun each time (README)
 #   make rehearsal  the paper's TED-53 DAG at full width with tiny sizes, on CPU, in rehearsal/
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
+REPORT ?= results/report.html
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo rehearsal test install lint clean-demo kill-campaign
+.PHONY: demo report rehearsal test install lint clean-demo kill-campaign
 
 install:
 	bash tools/install.sh
@@ -16,6 +18,12 @@ install:
 demo: install
 	snakemake --profile profiles/local --cores $(CORES)
 	@echo "BLEU table: results/tables/bleu.md"; cat results/tables/bleu.md
+	@$(MAKE) --no-print-directory report
+
+# self-contained HTML (Snakemake's choice for a report without large files or folders): open it in a browser
+report: install
+	snakemake --report $(REPORT)
+	@echo "report: $(CURDIR)/$(REPORT) ($$(du -h $(REPORT) | cut -f1))"
 
 # config/rehearsal.yaml in the folder rehearsal/ (its own results/, logs/; config/ seen through a link)
 rehearsal: install

@@ -2,6 +2,7 @@
 #   snakemake --cores 2                                   # the demo (config/config.yaml)
 #   snakemake --cores 2 --configfile config/ted53.yaml    # the paper's 53 languages
 #   snakemake --profile profiles/slurm --configfile config/ted53.yaml
+#   snakemake --report results/report.html                # the report of a finished run
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -15,6 +16,9 @@ if not workflow.overwrite_configfiles:
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/teachers.smk"
@@ -23,8 +27,11 @@ include: "rules/clustering.smk"
 include: "rules/assistants.smk"
 include: "rules/student.smk"
 include: "rules/evaluate.smk"
+include: "rules/report.smk"
 
 
 rule all:
     input:
         report_targets,
+        report_files,
+        report_selective_pictures,

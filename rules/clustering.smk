@@ -47,7 +47,13 @@ rule cluster_type:
         code=code("cluster_languages"),
     output:
         clusters="results/clustering/types/{ctype}.yaml",
-        plot="results/clustering/types/{ctype}.png",
+        plot=report(
+            "results/clustering/types/{ctype}.png",
+            caption="../report/dendrogram.rst",
+            category=CATEGORY["clustering"],
+            subcategory="Clusters",
+            labels={"result": "dendrogram and silhouette: {ctype}"},
+        ),
         vectors="results/clustering/types/{ctype}.vectors.tsv",
         silhouette="results/clustering/types/{ctype}.silhouette.tsv",
     log:

@@ -1,5 +1,6 @@
 # Config validation, the language tables, wildcard constraints and the get_* input functions.
 # Logic lives in hkd/ (tested Python); this file only connects it to Snakemake.
+import json
 import os
 import sys
 from pathlib import Path
@@ -443,3 +444,79 @@ def report_targets(wildcards):
     if config["evaluation"].get("paper_table"):
         targets.append("results/tables/vs_paper.md")
     return targets
+
+
+# The report's categories (report() in rules/*.smk), one per stage, in the order of the report's
+# menu (it sorts them by name).
+CATEGORY = {
+    "results": "1 Results",
+    "data": "2 Data and config",
+    "teachers": "3 Teachers",
+    "universal": "4 Universal model",
+    "clustering": "5 Clustering",
+    "assistants": "6 Teacher-assistants",
+    "student": "7 Student",
+}
+
+
+CURVE_STAGES = ["teachers", "universal", "assistants", "student"]
+
+
+wildcard_constraints:
+    stage="|".join(CURVE_STAGES),
+
+
+def get_stage_curves(wildcards):
+    """{model name: curve.jsonl} of the models of one stage (the assistants: one per trained unit)."""
+    if wildcards.stage == "teachers":
+        return {lang: f"results/teachers/{lang}/curve.jsonl" for lang in LANGS}
+    if wildcards.stage in ("universal", "student"):
+        return {wildcards.stage: f"results/{wildcards.stage}/curve.jsonl"}
+    return {
+        f"{c}/{n}": f"results/assistants/{c}/{n}/curve.jsonl"
+        for c, n in assistant_plan()[0]
+    }
+
+
+def get_table_markdown(wildcards=None):
+    """The markdown tables shown as report pages: every markdown output of the BLEU table rule (Tables
+    6-9 and whatever it writes), and the comparison with the paper's Table 6 when configured.
+    """
+    files = [f for f in rules.bleu_table.output if f.endswith(".md")]
+    if config["evaluation"].get("paper_table"):
+        files.append(rules.paper_table.output.markdown)
+    return files
+
+
+def assistant_label(wildcards):
+    langs = ", ".join(members(wildcards))
+    return {"assistant": f"{wildcards.ctype}/{wildcards.cluster} ({langs})"}
+
+
+def report_files(wildcards):
+    """The report's inputs that do not depend on the clusters."""
+    files = [
+        "results/report/tables",
+        "results/report/results/bleu_by_size.png",
+        "results/report/data/counts.html",
+        "results/report/data/config.html",
+        "results/report/clustering/membership.png",
+        "results/report/student/alpha.png",
+    ]
+    files += expand("results/report/curves/{stage}.png", stage=CURVE_STAGES)
+    if config["corpus"]["source"] == "synthetic":
+        files.append("results/report/clustering/ari.html")
+    return files
+
+
+def report_selective_pictures(wildcards):
+    """One selective-KD picture per trained assistant (after the clustering checkpoint)."""
+    return [
+        f"results/report/assistants/selective/{c}/{n}.png"
+        for c, n in assistant_plan()[0]
+    ]
+
+
+def config_json():
+    """The config as the workflow holds it, as one shell-quoted JSON argument (hkd.pages config)."""
+    return fairseq_args.quote([json.dumps(config)])
