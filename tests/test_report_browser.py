@@ -13,6 +13,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -103,5 +104,8 @@ def test_every_report_result_has_a_caption_and_a_category(tiny_run):
     assert "Other" not in categories and len(categories) == 7
     assert all(paths for subcategories in categories.values() for paths in subcategories.values())
     for path, result in results.items():
-        assert result["caption"].count(".") >= 2, (path, result["caption"])  # what it is and how it was made
+        caption = re.sub(r"<[^>]+>", "", result["caption"]).strip()
+        # what it is and how it was made: two sentences or more, naming the hkd module that made it
+        assert len(re.findall(r"[a-z)]\.(\s|$)", caption)) >= 2 and "hkd." in caption, (path, caption)
+        assert "{{" not in caption and "{%" not in caption, (path, caption)  # the template was rendered
         assert result["labels"], path
