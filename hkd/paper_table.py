@@ -8,7 +8,8 @@
 universal, selective_all, cluster_t1..t4, hkd; '#' lines are comments; NA where the paper has no
 value). The paper's `individual` is this workflow's `teacher`. The output has one row per language of
 --table, in its order: lang, the run's train_pairs and the paper's, then for every Table 6 system the
-run's BLEU and the paper's (`<system>` and `<system>_paper`), and the average row of both. A system
+run's BLEU, the paper's and the difference (`<system>`, `<system>_paper`, `<system>_diff` = run -
+paper, NA unless both are numbers), and the average row of both. A system
 of Table 6 that the run lacks is a column of NA and is named in the log and in the markdown's note;
 so is a language of the run that the paper lacks.
 
@@ -64,6 +65,14 @@ def paper_average(paper: dict[str, dict[str, str]], langs: list[str], column: st
     return f"{sum(values) / len(values):.2f}" if values else "NA"
 
 
+def with_difference(ours: str, theirs: str) -> list[str]:
+    """[ours, theirs, ours - theirs] (2 decimals; NA unless both are numbers; marks after ours ignored)."""
+    try:
+        return [ours, theirs, f"{float(ours.split()[0]) - float(theirs):.2f}"]
+    except (ValueError, IndexError):
+        return [ours, theirs, "NA"]
+
+
 def side_by_side(run_header: list[str], run: dict, paper: dict) -> tuple[list[list[str]], list[str]]:
     """The rows of the comparison table, and notes on what either side lacks."""
     langs = [lang for lang in run if lang != "average"]
@@ -76,21 +85,21 @@ def side_by_side(run_header: list[str], run: dict, paper: dict) -> tuple[list[li
         notes.append(f"the paper has no row for {', '.join(missing_langs)}")
     header = ["lang", "train_pairs", "train_pairs_paper"]
     for system in SYSTEMS:
-        header += [system, f"{system}_paper"]
+        header += [system, f"{system}_paper", f"{system}_diff"]
     rows = [header]
     for lang in langs:
         theirs = paper.get(lang)
         row = [lang, run[lang]["train_pairs"],
                str(round(float(theirs["train_k"]) * 1000)) if theirs else "NA"]
         for system in SYSTEMS:
-            row += [run[lang].get(system, "NA"), theirs[PAPER_NAME.get(system, system)] if theirs else "NA"]
+            row += with_difference(run[lang].get(system, "NA"), theirs[PAPER_NAME.get(system, system)] if theirs else "NA")
         rows.append(row)
     if "average" in run:
         known = [lang for lang in langs if lang in paper]
         total = sum(round(float(paper[lang]["train_k"]) * 1000) for lang in known)
         row = ["average", run["average"]["train_pairs"], str(total) if known else "NA"]
         for system in SYSTEMS:
-            row += [run["average"].get(system, "NA"), paper_average(paper, langs, PAPER_NAME.get(system, system))]
+            row += with_difference(run["average"].get(system, "NA"), paper_average(paper, langs, PAPER_NAME.get(system, system)))
         rows.append(row)
     return rows, notes
 
@@ -98,7 +107,8 @@ def side_by_side(run_header: list[str], run: dict, paper: dict) -> tuple[list[li
 def to_markdown(rows: list[list[str]], notes: list[str]) -> str:
     lines = ["## BLEU per language: this run beside the paper's Table 6", "",
              "`<system>`: this run; `<system>_paper`: Saleh et al., Table 6 (`teacher` is the paper's "
-             "`individual`); `train_pairs_paper`: the paper's training sentences.", ""]
+             "`individual`); `<system>_diff`: this run - the paper; `train_pairs_paper`: the paper's training "
+             "sentences.", ""]
     lines += ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
     if notes:

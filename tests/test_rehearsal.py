@@ -94,14 +94,16 @@ def test_paper_table_sets_the_papers_numbers_beside_the_runs(tmp_path):
     rows = [line.split("\t") for line in (tmp_path / "vs.tsv").read_text().splitlines()]
     header = rows[0]
     assert header[:5] == ["lang", "train_pairs", "train_pairs_paper", "teacher", "teacher_paper"]
-    assert len(header) == 3 + 2 * 8
+    assert len(header) == 3 + 3 * 8 and header[5] == "teacher_diff"
     kk = dict(zip(header, rows[1]))
     assert (kk["train_pairs_paper"], kk["teacher"], kk["teacher_paper"], kk["hkd_paper"]) == ("3300", "0.10", "3.42", "6.61")
-    assert kk["cluster_t1"] == "NA" and kk["cluster_t1_paper"] == "7.00"
+    assert kk["cluster_t1"] == "NA" and kk["cluster_t1_paper"] == "7.00" and kk["cluster_t1_diff"] == "NA"
+    assert kk["teacher_diff"] == "-3.32"  # this run - the paper
     xx = dict(zip(header, rows[2]))
     assert xx["teacher_paper"] == "NA" and xx["teacher"] == "1.00"
     average = dict(zip(header, rows[3]))
     assert average["teacher_paper"] == "3.42" and average["train_pairs_paper"] == "3300"
+    assert average["teacher_diff"] == f"{float(average['teacher']) - 3.42:.2f}"
     md = (tmp_path / "vs.md").read_text()
     assert "Note: the run has no column selective_all, cluster_t1" in md and "the paper has no row for xx" in md
 

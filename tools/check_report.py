@@ -5,8 +5,8 @@
 
 Drives Chromium through the DevTools protocol over a pipe (--remote-debugging-pipe: JSON messages on
 file descriptors 3 and 4, no extra package): loads the report, clicks the menu to the results
-category, the tables' subcategory and the view button of the table page whose label contains
---table, and reads that page's text (the report shows it in an iframe) for every --expect string
+category, the tables' subcategory and the view button of the table page whose label starts
+(after its NN- number) with --table, and reads that page's text (the report shows it in an iframe) for every --expect string
 and every cell of --values-from (the TSV the page was made from).
 Then it shows every result of the report the way its view button does (app.setView, the call behind
 the button) and checks that each picture has loaded (complete, naturalWidth > 0) and that each HTML
@@ -22,6 +22,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -214,8 +215,8 @@ def check_report(report_path: Path, table: str, expect: list[str], screenshot: P
         browser.wait_for("typeof app !== 'undefined' && document.querySelector('#app *') !== null",
                          "the report's app to render", 60)
         report = browser.evaluate("({results: results, categories: categories})")
-        tables = [p for p, r in report["results"].items() if table in json.dumps(r.get("labels") or {})
-                  or table in r["name"]]
+        tables = [p for p, r in report["results"].items()
+                  if re.sub(r"^\d+-", "", (r.get("labels") or {}).get("table") or r["name"]).startswith(table)]
         if len(tables) != 1:
             raise RuntimeError(f"expected one result labelled {table!r}, found {tables}")
         category, subcategory = category_of(report, tables[0])
@@ -262,7 +263,8 @@ def check_report(report_path: Path, table: str, expect: list[str], screenshot: P
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report", type=Path, help="a self-contained report (snakemake --report X.html)")
-    parser.add_argument("--table", default="table-6", help="the label of the table page to open")
+    parser.add_argument("--table", default="table-6",
+                        help="the table page to open: the start of its label after the NN- prefix")
     parser.add_argument("--expect", nargs="*", default=[], help="strings the table page must show")
     parser.add_argument("--values-from", type=Path, help="a TSV whose every cell the table page must show")
     parser.add_argument("--screenshot", type=Path, help="save the table page as shown (PNG)")
