@@ -2,12 +2,12 @@
 BLEU by training size and cluster membership.
 
 ``curves``: dev BLEU and loss per epoch of every model given (hkd.train's curve.jsonl; the models of
-one stage overlaid), the best epoch marked: the one with the highest dev BLEU (``valid_bleu``, what
-fairseq's checkpoint_best.pt keeps with ``--best-checkpoint-metric bleu``), or with the lowest dev
-loss where the curve has no dev BLEU (the universal model)::
+one stage overlaid), the best epoch marked: the epoch of checkpoint_best.pt, by the metric fairseq
+chose it with (``--metrics``, the models' ``stop_metric``: the highest dev BLEU or the lowest dev
+loss; by default dev BLEU where the curve has it, else dev loss, as for the universal model)::
 
     python -m hkd.plots curves --title teachers --curves results/teachers/*/curve.jsonl \
-        --names kk be ... --out results/report/curves/teachers.png
+        --names kk be ... [--metrics bleu bleu ...] --out results/report/curves/teachers.png
 
 ``alpha``: the student's weight alpha of each assistant per epoch, one panel per language (from
 ``results/student/alpha.jsonl``, one record per epoch and language)::
@@ -101,10 +101,14 @@ class Curve:
     def has_bleu(self) -> bool:
         return any(b is not None for b in self.valid_bleu)
 
+    metric: str | None = None  # what checkpoint_best.pt was chosen by: "bleu" or "loss" (None: see best_epoch)
+
     def best_epoch(self) -> int | None:
-        """The epoch of checkpoint_best.pt: highest dev BLEU (the first on a tie), else lowest dev loss."""
-        values = self.valid_bleu if self.has_bleu else self.valid_loss
-        sign = 1 if self.has_bleu else -1
+        """The epoch of checkpoint_best.pt: by its metric, the highest dev BLEU or the lowest dev loss
+        (the first on a tie); without one, by dev BLEU where the curve has it, else by dev loss."""
+        metric = self.metric or ("bleu" if self.has_bleu else "loss")
+        values = self.valid_bleu if metric == "bleu" else self.valid_loss
+        sign = 1 if metric == "bleu" else -1
         best = None
         for epoch, value in zip(self.valid_epochs, values):
             if value is not None and (best is None or sign * value > sign * best[1]):
@@ -112,8 +116,8 @@ class Curve:
         return None if best is None else best[0]
 
 
-def curve_from_records(name: str, records: list[dict], source: str = "") -> Curve:
-    """A Curve from hkd.train's records (tags start, train, valid)."""
+def curve_from_records(name: str, records: list[dict], source: str = "", metric: str | None = None) -> Curve:
+    """A Curve from hkd.train's records (tags start, train, valid); `metric` the early-stopping one."""
     for r in records:
         if r.get("tag") in ("train", "valid") and not isinstance(r.get("epoch"), int):
             raise ValueError(f"{source or name}: a {r.get('tag')} record without an integer epoch: {r}")
@@ -123,7 +127,7 @@ def curve_from_records(name: str, records: list[dict], source: str = "") -> Curv
         raise ValueError(f"{source or name}: no train or valid record (not a finished training curve?)")
     return Curve(name, [r["epoch"] for r in train], [r.get("train_loss") for r in train],
                  [r["epoch"] for r in valid], [r.get("valid_loss") for r in valid],
-                 [r.get("valid_bleu") for r in valid])
+                 [r.get("valid_bleu") for r in valid], metric)
 
 
 def plot_curves(curves: list[Curve], title: str, path: Path) -> None:
@@ -134,8 +138,8 @@ def plot_curves(curves: list[Curve], title: str, path: Path) -> None:
     colors = palette(len(curves))
     for curve, color in zip(curves, colors):
         best = curve.best_epoch()
-        loss_ax.plot(curve.train_epochs, curve.train_loss, "-", color=color, alpha=0.8, label=curve.name)
-        loss_ax.plot(curve.valid_epochs, curve.valid_loss, "--", color=color, alpha=0.8)
+        loss_ax.plot(curve.train_epochs, curve.train_loss, ".-", color=color, alpha=0.8, label=curve.name)
+        loss_ax.plot(curve.valid_epochs, curve.valid_loss, ".--", color=color, alpha=0.8)
         if best is not None:
             at = curve.valid_epochs.index(best)
             if curve.valid_loss[at] is not None:
@@ -147,7 +151,8 @@ def plot_curves(curves: list[Curve], title: str, path: Path) -> None:
     loss_ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss (solid train, dashed dev; * best epoch)")
     if bleu_ax is not None:
         bleu_ax.set(xlabel="epoch", ylabel="dev BLEU", title=f"{title}: dev BLEU (* best epoch)")
-    integer_ticks(axes)
+    last = max([1, *(e for c in curves for e in c.train_epochs + c.valid_epochs)])
+    integer_ticks(axes, last)
     if len(curves) <= MAX_LEGEND:
         (bleu_ax or loss_ax).legend(fontsize=7, ncols=2 if len(curves) > 8 else 1)
     save_figure(fig, path)
@@ -186,7 +191,7 @@ def plot_alpha(series: dict[str, dict[str, list[tuple[int, float]]]], path: Path
             ax.legend(fontsize=6, loc="best")
     for ax in axes[len(series):]:
         ax.set_visible(False)
-    integer_ticks(axes)
+    integer_ticks(axes, max(e for per_lang in series.values() for points in per_lang.values() for e, _ in points))
     for ax in axes[(rows - 1) * cols:]:
         ax.set_xlabel("student epoch", fontsize=8)
     fig.suptitle("student: alpha of each assistant per epoch and language (softmax(-perplexity) over the "
@@ -340,11 +345,12 @@ def palette(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def integer_ticks(axes) -> None:
-    from matplotlib.ticker import MaxNLocator
-
+def integer_ticks(axes, last: int) -> None:
+    """Epoch ticks 1..last (at most about 15 of them), also for a single epoch."""
+    step = max(1, math.ceil(last / 15))
     for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xticks(range(1, last + 1, step))
+        ax.set_xlim(0.5, last + 0.5)
 
 
 def save_figure(fig, path: Path) -> None:
@@ -366,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("curves", help="dev BLEU and loss per epoch of the models of one stage")
     p.add_argument("--curves", type=Path, nargs="+", required=True, help="hkd.train's curve.jsonl files")
     p.add_argument("--names", nargs="+", required=True, help="one name per curve (the legend)")
+    p.add_argument("--metrics", nargs="+", choices=["bleu", "loss"],
+                   help="per curve, the metric its best checkpoint was chosen by (default: dev BLEU where "
+                        "the curve has it, else dev loss)")
     p.add_argument("--title", required=True)
     p = sub.add_parser("alpha", help="the student's alpha per language and assistant over its epochs")
     p.add_argument("--alpha", type=Path, required=True, help="results/student/alpha.jsonl")
@@ -381,9 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     if args.command == "curves":
-        if len(args.names) != len(args.curves):
-            parser.error(f"--names gives {len(args.names)} names for {len(args.curves)} --curves")
-        curves = [curve_from_records(n, read_jsonl(p), str(p)) for n, p in zip(args.names, args.curves)]
+        metrics = args.metrics or [None] * len(args.curves)
+        if not len(args.names) == len(metrics) == len(args.curves):
+            parser.error(f"--names and --metrics give {len(args.names)} and {len(metrics)} values for "
+                         f"{len(args.curves)} --curves")
+        curves = [curve_from_records(n, read_jsonl(p), str(p), m) for n, p, m in zip(args.names, args.curves, metrics)]
         plot_curves(curves, args.title, args.out)
     elif args.command == "alpha":
         plot_alpha(alpha_series(read_jsonl(args.alpha), str(args.alpha)), args.out)

@@ -467,13 +467,24 @@ wildcard_constraints:
 
 
 def get_stage_curves(wildcards):
-    """{model name: curve.jsonl} of the models of one stage (the assistants: one per trained unit)."""
+    """{model name: (curve.jsonl, the metric its best checkpoint is chosen by)} of the models of one
+    stage (the assistants: one per trained unit; the universal model stops on dev loss).
+    """
+    stop = lambda settings: fairseq_args.merged_settings(settings)["stop_metric"]
     if wildcards.stage == "teachers":
-        return {lang: f"results/teachers/{lang}/curve.jsonl" for lang in LANGS}
-    if wildcards.stage in ("universal", "student"):
-        return {wildcards.stage: f"results/{wildcards.stage}/curve.jsonl"}
+        return {
+            lang: (f"results/teachers/{lang}/curve.jsonl", stop(teacher_settings(lang)))
+            for lang in LANGS
+        }
+    if wildcards.stage == "universal":
+        return {"universal": ("results/universal/curve.jsonl", "loss")}
+    if wildcards.stage == "student":
+        return {"student": ("results/student/curve.jsonl", stop(STUDENT["settings"]))}
     return {
-        f"{c}/{n}": f"results/assistants/{c}/{n}/curve.jsonl"
+        f"{c}/{n}": (
+            f"results/assistants/{c}/{n}/curve.jsonl",
+            stop(ASSISTANT["settings"]),
+        )
         for c, n in assistant_plan()[0]
     }
 
@@ -502,6 +513,7 @@ def report_files(wildcards):
         "results/report/data/config.html",
         "results/report/clustering/membership.png",
         "results/report/student/alpha.png",
+        "results/report/results/convergence.html",
     ]
     files += expand("results/report/curves/{stage}.png", stage=CURVE_STAGES)
     if config["corpus"]["source"] == "synthetic":

@@ -6,7 +6,7 @@
 
 rule plot_curves:
     input:
-        curves=lambda wildcards: list(get_stage_curves(wildcards).values()),
+        curves=lambda wildcards: [c for c, _ in get_stage_curves(wildcards).values()],
         code=code("plots"),
     output:
         report(
@@ -22,9 +22,12 @@ rule plot_curves:
         "../envs/clustering.yaml"
     params:
         names=lambda wildcards: " ".join(get_stage_curves(wildcards)),
+        metrics=lambda wildcards: " ".join(
+            m for _, m in get_stage_curves(wildcards).values()
+        ),
     shell:
         "python -m hkd.plots curves --title {wildcards.stage} --curves {input.curves}"
-        " --names {params.names} --out {output} > {log} 2>&1"
+        " --names {params.names} --metrics {params.metrics} --out {output} > {log} 2>&1"
 
 
 rule plot_alpha:
@@ -148,7 +151,7 @@ rule report_counts:
     params:
         title="Data counts: pairs per language and split, and what each filter dropped",
     shell:
-        "python -m hkd.pages tsv --input {input.table} --title '{params.title}' --out {output}"
+        "python -m hkd.pages tsv --input {input.table} --title {params.title:q} --out {output}"
         " > {log} 2>&1"
 
 
@@ -171,7 +174,7 @@ rule report_ari:
     params:
         title="Clusters against the demo generator's families and typological groups (ARI)",
     shell:
-        "python -m hkd.pages tsv --input {input.table} --title '{params.title}' --out {output}"
+        "python -m hkd.pages tsv --input {input.table} --title {params.title:q} --out {output}"
         " > {log} 2>&1"
 
 
@@ -195,3 +198,26 @@ rule report_config:
         config=config_json(),
     shell:
         "python -m hkd.pages config --config-json {params.config} --out {output} > {log} 2>&1"
+
+
+rule report_convergence:
+    input:
+        table="results/tables/convergence.tsv",
+        code=code("pages"),
+    output:
+        report(
+            "results/report/results/convergence.html",
+            caption="../report/convergence.rst",
+            category=CATEGORY["results"],
+            subcategory="Convergence",
+            labels={"page": "why each model stopped training"},
+        ),
+    log:
+        "logs/report_convergence.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        title="Convergence: each model's best and last epoch, and why it stopped",
+    shell:
+        "python -m hkd.pages tsv --input {input.table} --title {params.title:q} --out {output}"
+        " > {log} 2>&1"

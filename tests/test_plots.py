@@ -38,6 +38,12 @@ def test_best_epoch_is_highest_dev_bleu_first_on_a_tie():
     assert curve.train_epochs == [1, 2, 3, 4] and curve.train_loss == [6, 5, 4, 3]
 
 
+def test_best_epoch_by_the_early_stopping_metric():
+    records = curve_records([1.0, 3.0, 2.0], [5.0, 4.0, 3.0])
+    assert plots.curve_from_records("kk", records, metric="loss").best_epoch() == 3
+    assert plots.curve_from_records("kk", records, metric="bleu").best_epoch() == 2
+
+
 def test_best_epoch_without_dev_bleu_is_lowest_dev_loss():
     curve = plots.curve_from_records("universal", curve_records([None] * 3, [5.0, 3.0, 4.0]))
     assert not curve.has_bleu and curve.best_epoch() == 2
@@ -55,11 +61,14 @@ def test_curves_command_draws_every_model(tmp_path):
     b = write_jsonl(tmp_path / "b.jsonl", curve_records([None, None], [4, 3.5]))
     out = tmp_path / "curves.png"
     assert plots.main(["curves", "--title", "teachers", "--curves", str(a), str(b), "--names", "a", "b",
-                       "--out", str(out)]) == 0
+                       "--metrics", "bleu", "loss", "--out", str(out)]) == 0
     width, height = png_size(out)
     assert width > height > 100
     with pytest.raises(SystemExit):
         plots.main(["curves", "--title", "t", "--curves", str(a), "--names", "a", "b", "--out", str(out)])
+    with pytest.raises(SystemExit):
+        plots.main(["curves", "--title", "t", "--curves", str(a), "--names", "a", "--metrics", "bleu", "loss",
+                    "--out", str(out)])
 
 
 def test_read_jsonl_names_the_bad_line(tmp_path):
