@@ -278,9 +278,9 @@ def plot_bleu_by_size(langs: list[tuple[str, int]], values: dict[str, list], pat
     for (system, ys), color in zip(values.items(), palette(len(values))):
         points = [(i, y) for i, y in zip(x, ys) if y is not None]
         if points:
-            style = "o-" if system == "hkd" else "o--"
-            ax.plot(*zip(*points), style, color=color, markersize=4, linewidth=2 if system == "hkd" else 1,
-                    alpha=0.9, label=system)
+            student = system == "hkd"
+            ax.plot(*zip(*points), "o-" if student else "o--", color="black" if student else color, markersize=4,
+                    linewidth=2.2 if student else 1, alpha=0.9, label=system, zorder=3 if student else 2)
     ax.set_xticks(x, [f"{lang} ({size})" for lang, size in langs], rotation=90, fontsize=7)
     ax.set(xlabel="language (training pairs), by training size", ylabel="test BLEU",
            title="BLEU of every system per language, ordered by training size")

@@ -132,7 +132,11 @@ def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_o
                                "train_assistant": len(with_sa), "evaluate_assistant": len(with_sa),
                                "assistant_store": len(clusters_with_sa), "student_assistants": 1,
                                "train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1,
-                               "convergence_table": 1, "all": 1}, out
+                               "convergence_table": 1, "all": 1,
+                               # and the report's pictures and pages of what changed (and of the config)
+                               "plot_curves": 3, "plot_selective": len(with_sa), "plot_alpha": 1,
+                               "plot_bleu_by_size": 1, "report_tables": 1, "report_convergence": 1,
+                               "report_config": 1}, out
     assert "output: results/teachers/sa/checkpoint_best.pt" in out
     for other in ("na", "nb", "ea"):
         assert f"output: results/teachers/{other}/checkpoint_best.pt" not in out
@@ -263,7 +267,9 @@ def test_changing_an_assistant_or_student_setting_reruns_what_depends_on_it(tiny
     write_config(run / "student.yaml", config)
     counts = job_counts(snakemake(run, "--configfile", str(run / "student.yaml"), "-n").stdout)
     assert counts == {"train_student": 1, "evaluate_student": 1, "significance": 1, "bleu_table": 1,
-                      "convergence_table": 1, "all": 1}, counts
+                      "convergence_table": 1, "all": 1, "plot_curves": 1, "plot_alpha": 1,
+                      "plot_bleu_by_size": 1, "report_tables": 1, "report_convergence": 1,
+                      "report_config": 1}, counts
 
 
 def test_local_corpus_follows_its_source(tmp_path):
