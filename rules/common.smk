@@ -473,7 +473,10 @@ def get_stage_curves(wildcards):
     stop = lambda settings: fairseq_args.merged_settings(settings)["stop_metric"]
     if wildcards.stage == "teachers":
         return {
-            lang: (f"results/teachers/{lang}/curve.jsonl", stop(teacher_settings(lang)))
+            lang: (
+                f"results/teachers/{lang}/curve.jsonl",
+                stop(fairseq_args.teacher_settings(lang, config["teacher"])),
+            )
             for lang in LANGS
         }
     if wildcards.stage == "universal":
