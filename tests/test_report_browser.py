@@ -82,7 +82,7 @@ def test_the_report_shows_table_6_and_every_picture(tiny_run, chromium, tmp_path
     assert wanted <= set(pictures), wanted - set(pictures)
     assert all(width > 200 and height > 100 for width, height in pictures.values())
     page_names = {path.rsplit("/", 1)[-1] for path in summary["pages"]}
-    assert {"counts.html", "config.html", "ari.html"} <= page_names
+    assert {"counts.html", "config.html", "ari.html", "convergence.html"} <= page_names
     assert any("table-7" in name for name in page_names) and any("table-8" in name for name in page_names)
     with Image.open(screenshot) as image:
         assert image.format == "PNG" and image.size == (check_report.WIDTH, check_report.HEIGHT)
