@@ -106,6 +106,6 @@ def test_every_report_result_has_a_caption_and_a_category(tiny_run):
     for path, result in results.items():
         caption = re.sub(r"<[^>]+>", "", result["caption"]).strip()
         # what it is and how it was made: two sentences or more, naming the hkd module that made it
-        assert len(re.findall(r"[a-z)]\.(\s|$)", caption)) >= 2 and "hkd." in caption, (path, caption)
+        assert len(re.findall(r"[a-z0-9)]\.(\s|$)", caption)) >= 2 and "hkd." in caption, (path, caption)
         assert "{{" not in caption and "{%" not in caption, (path, caption)  # the template was rendered
         assert result["labels"], path
