@@ -488,7 +488,7 @@ def get_stage_curves(wildcards):
             f"results/assistants/{c}/{n}/curve.jsonl",
             stop(ASSISTANT["settings"]),
         )
-        for c, n in assistant_plan()[0]
+        for c, n in assistant_plan().units
     }
 
 
@@ -528,7 +528,7 @@ def report_selective_pictures(wildcards):
     """One selective-KD picture per trained assistant (after the clustering checkpoint)."""
     return [
         f"results/report/assistants/selective/{c}/{n}.png"
-        for c, n in assistant_plan()[0]
+        for c, n in assistant_plan().units
     ]
 
 
