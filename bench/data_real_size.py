@@ -25,7 +25,8 @@ Run it under the CPU lock (flock /tmp/hkd-cpu.lock ...): the data stages take te
 - dryrun: the dry-run wall time of the paper's config with the clusters checkpoint done (its cheap
   inputs built first: the random types and the clusters file), so that the whole DAG is planned.
 
-Peak memory is the maximum resident set of the stage's processes (GNU time's %M). Prints figures
+Peak memory is the maximum resident set of the stage's processes (GNU time's %M); CPU seconds are
+user + system (%U + %S), the measure that holds on a machine shared with other jobs. Prints figures
 only; asserts nothing.
 """
 
@@ -49,24 +50,31 @@ OPTIONS = {"train_rows": TED_TRAIN_ROWS, "vocab_size": None, "langs": None}  # s
 # TED's four source columns that the paper does not use (approximate training sizes)
 OTHER_COLUMNS = [("eo", "Esperanto", "south", 6535), ("calv", "Calvinist", "north", 5339),
                  ("zh-cn", "Chinese (CN)", "east", 199_855), ("zh-tw", "Chinese (TW)", "east", 202_646)]
+CPU_SECONDS: list[float] = []  # per command, since the last report()
 STAGES = ["corpus", "extract", "bpe", "encode", "binarize", "stores", "dryrun"]
 
 
 def timed(cmd: list[str], log: Path, cwd: Path | None = None) -> tuple[float, int]:
-    """(wall seconds, peak RSS in MB) of one command, its output in log; raises when it fails."""
+    """(wall seconds, peak RSS in MB) of one command, its output in log; raises when it fails. Its CPU
+    seconds (user + system) are added to CPU_SECONDS: on a shared machine they, not the wall time,
+    measure the work."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
     stats = log.with_suffix(".time")
     with open(log, "w") as out:
-        rc = subprocess.call(["/usr/bin/time", "-f", "%e %M", "-o", str(stats), *cmd], stdout=out,
+        rc = subprocess.call(["/usr/bin/time", "-f", "%e %M %U %S", "-o", str(stats), *cmd], stdout=out,
                              stderr=subprocess.STDOUT, cwd=cwd, env=env)
     if rc != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} ... failed ({rc}); see {log}")
-    wall, rss = stats.read_text().split()[-2:]
+    wall, rss, user, system = stats.read_text().split()[-4:]
+    CPU_SECONDS.append(float(user) + float(system))
     return float(wall), int(rss) // 1024
 
 
 def report(stage: str, wall: float, rss_mb: int, note: str = "") -> None:
-    print(f"{stage:<28} {wall:8.1f} s  peak {rss_mb:6d} MB  {note}", flush=True)
+    """One stage's figures: wall time, the CPU seconds of its commands since the last report, peak RSS."""
+    cpu = sum(CPU_SECONDS)
+    CPU_SECONDS.clear()
+    print(f"{stage:<28} {wall:8.1f} s wall {cpu:8.1f} s CPU  peak {rss_mb:6d} MB  {note}", flush=True)
 
 
 def config() -> dict:
@@ -256,6 +264,7 @@ def stage_dryrun(work: Path) -> None:
         (run / "config").symlink_to(ROOT / "config")
     base = [str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), "--configfile", "config/ted53.yaml"]
     timed(base + ["--cores", "1", "results/clustering/clusters.yaml"], work / "dryrun-clusters.log", cwd=run)
+    CPU_SECONDS.clear()  # the set-up is not the dry run
     wall, rss = timed(base + ["-n"], work / "dryrun.log", cwd=run)
     text = (work / "dryrun.log").read_text()
     jobs = re.search(r"^total\s+(\d+)", text, re.M)
