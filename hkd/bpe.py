@@ -32,6 +32,7 @@ from hkd.fileio import write_atomic_lines
 log = logging.getLogger("hkd.bpe")
 
 SPM_SPECIALS = {"<unk>", "<s>", "</s>", "<pad>"}
+UNKNOWN = "<unk>"  # sentencepiece's unknown piece, and the unknown word of a fairseq dictionary
 
 
 def lang_token(lang: str) -> str:
@@ -110,20 +111,32 @@ def train(inputs: list[Path], model_prefix: Path, vocab_size: int, temperature: 
     log.info("bpe: %s.model, %d requested pieces, %d sample sentences", model_prefix, vocab_size, len(sample))
 
 
-def encode(model: Path, inputs: list[Path], outputs: list[Path]) -> None:
-    """Apply the BPE model to each input file, writing the pieces space-separated, line by line."""
+def encode(model: Path, inputs: list[Path], outputs: list[Path]) -> dict[Path, int]:
+    """Apply the BPE model to each input file, writing the pieces space-separated, line by line.
+
+    A character the model does not cover (with ``character_coverage`` < 1 the rarest characters of
+    the sample get no piece) is written as ``<unk>``, the unknown word of fairseq's dictionaries;
+    sentencepiece's string output would pass it through as a token of no dictionary. How many such
+    pieces each file has is logged and returned (nothing is dropped: the line keeps its place).
+    """
     import sentencepiece as spm
 
     if len(inputs) != len(outputs):
         raise ValueError(f"{len(inputs)} input file(s) but {len(outputs)} output file(s)")
     sp = spm.SentencePieceProcessor(model_file=str(model))
+    unk, unknown = sp.unk_id(), {}
     for input_path, output in zip(inputs, outputs):
         lines = read_lines(input_path)
-        pieces = sp.encode(lines, out_type=str)
-        for number, (line, enc) in enumerate(zip(lines, pieces), start=1):
+        ids = sp.encode(lines)
+        for number, (line, enc) in enumerate(zip(lines, ids), start=1):
             if not enc:
                 raise ValueError(f"{input_path}:{number}: line encodes to nothing: {line!r}")
-        write_atomic_lines(output, (" ".join(p) for p in pieces))
+        unknown[input_path] = sum(i == unk for enc in ids for i in enc)
+        if unknown[input_path]:
+            log.info("bpe encode: %s: %d piece(s) of characters the model does not cover, written as %s",
+                     input_path, unknown[input_path], UNKNOWN)
+        write_atomic_lines(output, (" ".join(sp.id_to_piece(i) for i in enc) for enc in ids))
+    return unknown
 
 
 def build_dictionary(model: Path, inputs: list[Path], langs: list[str]) -> list[tuple[str, int]]:
@@ -141,7 +154,7 @@ def build_dictionary(model: Path, inputs: list[Path], langs: list[str]) -> list[
             counts.update(line.split())
     pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
     pieces = [p for p in pieces if p not in SPM_SPECIALS]
-    unknown = set(counts) - set(pieces)
+    unknown = set(counts) - set(pieces) - {UNKNOWN}
     if unknown:
         raise ValueError(f"{len(unknown)} token(s) in the encoded text are not pieces of {model}: "
                          f"{sorted(unknown)[:5]}; was the text encoded with another model?")

@@ -74,3 +74,24 @@ def test_text_encoded_with_another_model_is_refused(model, tmp_path):
 def test_file_without_language_suffix_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="cannot tell the language"):
         bpe.pools_from_inputs([write(tmp_path / "train", ["x"])], "en")
+
+
+def test_a_character_the_model_does_not_cover_is_written_as_unk(tmp_path, caplog):
+    """character_coverage < 1 leaves the rarest characters without a piece (the rehearsal's 'q' and 'x'):
+    they are encoded as <unk>, counted in the log, and the dictionary builds."""
+    words = ["the", "dog", "sees", "a", "small", "house", "near", "river", "walks", "big"]
+    en = [" ".join(words[(i + j) % len(words)] for j in range(5)) + " ." for i in range(400)]
+    en[7] += " quiz"  # q and z: 2 of some 12,000 characters
+    inputs = [write(tmp_path / "train.en", en)]
+    bpe.main(["train", "--inputs", *map(str, inputs), "--model-prefix", str(tmp_path / "spm"),
+              "--vocab-size", "60", "--sample-sentences", "400", "--character-coverage", "0.99"])
+    model = tmp_path / "spm.model"
+    out = tmp_path / "enc.en"
+    with caplog.at_level("INFO", logger="hkd.bpe"):
+        unknown = bpe.encode(model, [inputs[0]], [out])
+    lines = out.read_text().splitlines()
+    assert len(lines) == 400 and "<unk>" in lines[7].split() and "q" not in lines[7].split()
+    assert unknown[inputs[0]] >= 1 and "written as <unk>" in caplog.text
+    assert sum("<unk>" in line.split() for line in lines) == 1
+    entries = bpe.build_dictionary(model, [out], ["en"])
+    assert "<unk>" not in {t for t, _ in entries}  # fairseq's dictionary has its own <unk>
