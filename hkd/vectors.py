@@ -6,8 +6,9 @@ also come as a NumPy file holding a {code: vector} mapping (``np.save`` of a dic
 allow_pickle; or ``np.savez`` with one array per code). ``read_vectors`` reads all three; errors
 (``VectorsError``) name the file and line or key: ragged rows, non-numeric values, NaN or infinite
 values, duplicate languages, an empty table. ``write_vectors`` writes the shortest text that reads
-back to the same float, so the same vectors give a byte-identical file. (A library module: the steps
-that write tables are hkd.typology, hkd.langvec and hkd.cluster_languages.)
+back to the same float (or, given ``digits``, that many significant digits), so the same vectors give
+a byte-identical file. (A library module: the steps that write tables are hkd.typology, hkd.langvec
+and hkd.cluster_languages.)
 """
 
 from __future__ import annotations
@@ -28,13 +29,19 @@ def format_value(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else repr(float(x))
 
 
-def write_vectors(path: Path, langs: list[str], names: list[str], matrix: np.ndarray) -> None:
-    """Writes a language vectors table (TSV) atomically; same input, byte-identical file."""
+def write_vectors(
+    path: Path, langs: list[str], names: list[str], matrix: np.ndarray, digits: int | None = None
+) -> None:
+    """Writes a language vectors table (TSV) atomically; same input, byte-identical file.
+
+    Values are written exactly (format_value), or with ``digits`` significant digits (``%.{digits}g``).
+    """
     matrix = np.asarray(matrix, dtype=float)
     if matrix.shape != (len(langs), len(names)):
         raise VectorsError(f"{path}: matrix shape {matrix.shape} != ({len(langs)}, {len(names)})")
+    text = format_value if digits is None else f"{{:.{digits}g}}".format
     lines = ["\t".join(["lang", *names])]
-    lines += ["\t".join([lang, *map(format_value, row)]) for lang, row in zip(langs, matrix)]
+    lines += ["\t".join([lang, *map(text, row)]) for lang, row in zip(langs, matrix)]
     write_atomic_text(path, "\n".join(lines) + "\n")
 
 

@@ -128,3 +128,10 @@ def test_bad_numpy_files_name_the_key(tmp_path):
 def test_select_names_every_missing_language():
     with pytest.raises(VectorsError, match=r"--learned: no vector for language\(s\) be sr"):
         vectors.select({"kk": np.ones(2)}, ["kk", "be", "sr"], "--learned")
+
+
+def test_vectors_table_with_significant_digits(tmp_path):
+    matrix = np.array([[0.1925157755613327, -2.0, 1 / 3], [1e-7, 123456.78, -0.0]])
+    write_vectors(tmp_path / "a.tsv", ["x", "y"], ["f1", "f2", "f3"], matrix, digits=6)
+    lines = (tmp_path / "a.tsv").read_text().splitlines()
+    assert lines[1:] == ["x\t0.192516\t-2\t0.333333", "y\t1e-07\t123457\t-0"]
