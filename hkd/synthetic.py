@@ -1,6 +1,7 @@
 """Deterministic synthetic multilingual corpus (10 invented languages -> English) in TED talks layout.
 
-    python -m hkd.synthetic --out-dir data/synthetic [--seed 1] [--scale 1.0] [--languages plan.tsv]
+    python -m hkd.synthetic --out-dir data/synthetic [--seed 1] [--scale 1.0] [--lexicon 1.0] \
+        [--languages plan.tsv]
 
 Writes into --out-dir (each file atomically):
   all_talks_{train,dev,test}.tsv  talk_name, en, one column per language, one English sentence per row
@@ -30,6 +31,10 @@ is such a plan: the 53 TED languages (and the pt-br and fr-ca columns TED merges
 English comes from a small grammar (transitive, intransitive and copular clauses, optional PP and
 adverb, 4-15 tokens); a translation is a deterministic function of the parse: lexical mapping,
 reordering by the language's profile, suffixes (plural, accusative, past) and particles.
+``--lexicon SHARE`` keeps the first SHARE of each open word class (nouns, transitive and
+intransitive verbs, adjectives, adverbs; at least MIN_CLASS words each; ``Vocabulary.keep``): a
+smaller lexicon is learnt from fewer sentences, with the same grammar, families, sound changes,
+profiles and false friends (the demo's 0.4: 31 nouns, 16 + 5 verbs, 18 adjectives, 3 adverbs).
 Planted for the extraction stage: `_ _ NULL _ _` cells, English sentences with the token "null", and
 about 1.5 % of train rows whose English sentence is also a test sentence.
 """
@@ -85,6 +90,39 @@ DETERMINERS = {"the": ("the", "the"), "a": ("a", None), "some": (None, "some"), 
 GRAMMAR = ["<PL>", "<ACC>", "<PAST>", "<NEG>", "<COP>", "<AND>"]  # morphemes every family has
 CONTENT_WORDS = NOUNS + list(VERBS) + ADJECTIVES + ["null"] + ADVERBS
 FUNCTION_WORDS = list(DETERMINERS) + PREPOSITIONS + GRAMMAR
+MIN_CLASS = 3  # a reduced lexicon keeps at least this many words of each open class
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The English lemmas the corpus draws from, per open class (the function words are all kept)."""
+    nouns: tuple
+    transitive: tuple  # verb lemmas, each with its past tense in VERBS
+    intransitive: tuple
+    adjectives: tuple
+    adverbs: tuple
+
+    @classmethod
+    def keep(cls, share: float = 1.0) -> Vocabulary:
+        """The first `share` of every open class, in the lists' order (at least MIN_CLASS each)."""
+        if not 0 < share <= 1:
+            raise ValueError(f"lexicon share must be in (0, 1], got {share}")
+        def first(words):
+            return tuple(words[:max(MIN_CLASS, round(share * len(words)))])
+        return cls(first(NOUNS), first(list(TRANSITIVE)), first(list(INTRANSITIVE)), first(ADJECTIVES),
+                   first(ADVERBS))
+
+    @property
+    def verbs(self) -> list[str]:
+        return [*self.transitive, *self.intransitive]
+
+    @property
+    def content_words(self) -> list[str]:
+        """The lemmas a language has a form for, besides the function words (in CONTENT_WORDS order)."""
+        return [*self.nouns, *self.verbs, *self.adjectives, "null", *self.adverbs]
+
+
+FULL = Vocabulary.keep(1.0)
 
 # name: (regex, replacement); a language applies a few of them, in order, to its family's proto-forms
 SOUND_CHANGES = {
@@ -216,19 +254,19 @@ def derive_lexicon(proto: dict, changes, taken=frozenset(), loans: dict | None =
     return lexicon
 
 
-def false_friend_classes() -> list[list[str]]:
+def false_friend_classes(vocab: Vocabulary = FULL) -> list[list[str]]:
     """The nouns, verbs and adjectives, each without the lemmas of two classes ("clean")."""
-    classes = [NOUNS, list(VERBS), ADJECTIVES]
+    classes = [list(vocab.nouns), vocab.verbs, list(vocab.adjectives)]
     return [[w for w in words if sum(w in other for other in classes) == 1] for words in classes]
 
 
-def false_friend_loans(seed: int, taken: set) -> dict[str, dict[str, str]]:
+def false_friend_loans(seed: int, taken: set, vocab: Vocabulary = FULL) -> dict[str, dict[str, str]]:
     """{family: {lemma: loan form}} for the two FALSE_FRIENDS families: per word class, a seeded
     FALSE_FRIEND_SHARE of the lemmas; the first family's lemma x and the second family's lemma p(x)
     (p a derangement of the chosen lemmas) get the same fresh form."""
     rng = random.Random(f"hkd-synthetic:{seed}:false-friends")
     first, second = ({}, {})
-    for words in false_friend_classes():
+    for words in false_friend_classes(vocab):
         chosen = rng.sample(words, round(FALSE_FRIEND_SHARE * len(words)))
         shifted = chosen[1:] + chosen[:1]  # a derangement: a cycle over a shuffled sample
         for x, y in zip(chosen, shifted):
@@ -247,8 +285,8 @@ def false_friends(a: Language, b: Language) -> list[tuple[str, str, str]]:
                   if form in where and where[form] != key)
 
 
-def changed_fraction(a: dict, b: dict) -> float:
-    return sum(a[w] != b[w] for w in CONTENT_WORDS) / len(CONTENT_WORDS)
+def changed_fraction(a: dict, b: dict, words: list[str] = CONTENT_WORDS) -> float:
+    return sum(a[w] != b[w] for w in words) / len(words)
 
 
 class PlanError(ValueError):
@@ -284,17 +322,18 @@ def read_plan(path: Path) -> list[tuple]:
     return plan
 
 
-def build_languages(seed: int, plan: list[tuple] = LANGUAGES) -> list[Language]:
+def build_languages(seed: int, plan: list[tuple] = LANGUAGES, vocab: Vocabulary = FULL) -> list[Language]:
     rng = random.Random(f"hkd-synthetic:{seed}:languages")
     languages = []
     foreign: set[str] = {"null"}  # every form so far: no two families share a form by chance
-    loans = false_friend_loans(seed, foreign)
+    loans = false_friend_loans(seed, foreign, vocab)
+    content = vocab.content_words
     for family, profile in FAMILIES.items():
         consonants = sorted(rng.sample(CONSONANTS, rng.randint(9, 12)))
         vowels = sorted(rng.sample(VOWELS, rng.randint(3, 5)))
         coda_p = rng.uniform(0.05, 0.4)
         proto, used = {}, set(foreign)
-        for key in CONTENT_WORDS + FUNCTION_WORDS:
+        for key in content + FUNCTION_WORDS:
             n_syl = 1 if key in FUNCTION_WORDS else rng.choices([1, 2, 3], [0.2, 0.55, 0.25])[0]
             form = make_word(rng, consonants, vowels, coda_p, n_syl)
             while form in used:
@@ -308,7 +347,7 @@ def build_languages(seed: int, plan: list[tuple] = LANGUAGES) -> list[Language]:
                 lexicon = derive_lexicon(proto, changes, foreign, loans.get(family))
                 # a large family (a plan's) runs out of distinct combinations: ask less, by steps
                 need = 0.3 - 0.05 * (attempt // 200)
-                if all(changed_fraction(lexicon, sister) >= need for sister in sisters):
+                if all(changed_fraction(lexicon, sister, content) >= need for sister in sisters):
                     break
             sisters.append(lexicon)
             languages.append(Language(code, name, family, dataclasses.replace(profile, **departures), lexicon, rows))
@@ -364,31 +403,33 @@ def english(c: Clause) -> str:
     return " ".join(toks + ([c.adv] if c.adv else []) + ["."])
 
 
-def random_np(rng: random.Random, coord_p: float = 0.0) -> NP:
+def random_np(rng: random.Random, coord_p: float = 0.0, vocab: Vocabulary = FULL) -> NP:
     pl = rng.random() < 0.3
     dets = [d for d, forms in DETERMINERS.items() if forms[pl]] + ["the"] * 8 + ([None] * 3 if pl else [])
-    adjs = tuple(rng.sample(ADJECTIVES, rng.choices([0, 1, 2], [0.55, 0.37, 0.08])[0]))
-    coord = random_np(rng) if rng.random() < coord_p else None
-    return NP(rng.choice(NOUNS), rng.choice(dets), adjs, pl, coord)
+    adjs = tuple(rng.sample(vocab.adjectives, rng.choices([0, 1, 2], [0.55, 0.37, 0.08])[0]))
+    coord = random_np(rng, vocab=vocab) if rng.random() < coord_p else None
+    return NP(rng.choice(vocab.nouns), rng.choice(dets), adjs, pl, coord)
 
 
-def random_clause(rng: random.Random) -> Clause:
+def random_clause(rng: random.Random, vocab: Vocabulary = FULL) -> Clause:
     """A clause whose English has 4-15 tokens (rejection sampling)."""
     while True:
         kind = rng.choices(["trans", "intrans", "cop"], [0.6, 0.2, 0.2])[0]
-        verb = rng.choice(list(TRANSITIVE if kind == "trans" else INTRANSITIVE if kind == "intrans" else ADJECTIVES))
-        c = Clause(kind, random_np(rng), verb, random_np(rng, 0.1) if kind == "trans" else None,
+        verb = rng.choice(vocab.transitive if kind == "trans" else vocab.intransitive if kind == "intrans"
+                          else vocab.adjectives)
+        c = Clause(kind, random_np(rng, vocab=vocab), verb,
+                   random_np(rng, 0.1, vocab) if kind == "trans" else None,
                    rng.choice(["pres", "past"]), rng.random() < 0.15,
-                   (rng.choice(PREPOSITIONS), random_np(rng)) if rng.random() < 0.3 else None,
-                   rng.choice(ADVERBS) if rng.random() < 0.2 else None)
+                   (rng.choice(PREPOSITIONS), random_np(rng, vocab=vocab)) if rng.random() < 0.3 else None,
+                   rng.choice(vocab.adverbs) if rng.random() < 0.2 else None)
         if 4 <= len(english(c).split()) <= 15:
             return c
 
 
-def null_clause(rng: random.Random) -> Clause:
+def null_clause(rng: random.Random, vocab: Vocabulary = FULL) -> Clause:
     """A clause whose subject is "the null ...": "null" as an ordinary word, not a missing-value marker."""
     while True:
-        c = random_clause(rng)
+        c = random_clause(rng, vocab)
         c = dataclasses.replace(c, subj=dataclasses.replace(c.subj, det="the", adjs=("null",)))
         if len(english(c).split()) <= 15:
             return c
@@ -433,14 +474,14 @@ def translate(c: Clause, lang: Language) -> str:
 
 
 # ---------------------------------------------------------------- corpus
-def make_split(rng: random.Random, n_rows: int, sizes: dict, first_talk: int):
+def make_split(rng: random.Random, n_rows: int, sizes: dict, first_talk: int, vocab: Vocabulary = FULL):
     """Clauses, talk names and, per language, the set of rows translated (whole talks, in random order)."""
     talks, bounds = [], []
     while len(talks) < n_rows:
         size = min(rng.randint(15, 40), n_rows - len(talks))
         bounds.append(range(len(talks), len(talks) + size))
         talks += [f"talk_{first_talk + len(bounds) - 1:04d}"] * size
-    clauses = [random_clause(rng) for _ in range(n_rows)]
+    clauses = [random_clause(rng, vocab) for _ in range(n_rows)]
     present = {}
     for code, n in sizes.items():
         order = rng.sample(bounds, len(bounds))
@@ -449,7 +490,7 @@ def make_split(rng: random.Random, n_rows: int, sizes: dict, first_talk: int):
 
 
 def build_corpus(languages: list[Language], seed: int, scale: float,
-                 train_rows: int | None = None) -> tuple[dict, dict]:
+                 train_rows: int | None = None, vocab: Vocabulary = FULL) -> tuple[dict, dict]:
     """Split -> list of rows (talk_name, en, one cell per language); and per-language train row counts.
 
     train_rows: the English rows of train (default TRAIN_ROWS x scale); at least the largest language's."""
@@ -457,16 +498,16 @@ def build_corpus(languages: list[Language], seed: int, scale: float,
     train_sizes = {lang.code: max(10, round(lang.base_train_rows * scale)) for lang in languages}
     eval_sizes = {lang.code: min(EVAL_ROWS, 80 + lang.base_train_rows // 75) for lang in languages}
     n_train = max(max(train_sizes.values()), train_rows or round(TRAIN_ROWS * scale))
-    train = make_split(rng, n_train, train_sizes, 0)
-    dev = make_split(rng, EVAL_ROWS, eval_sizes, train[3])
-    test = make_split(rng, EVAL_ROWS, eval_sizes, dev[3])
+    train = make_split(rng, n_train, train_sizes, 0, vocab)
+    dev = make_split(rng, EVAL_ROWS, eval_sizes, train[3], vocab)
+    test = make_split(rng, EVAL_ROWS, eval_sizes, dev[3], vocab)
     # plant: train rows repeating a test sentence, and sentences with "null" as an ordinary adjective
     n_overlap = min(EVAL_ROWS, max(2, round(0.015 * n_train)))  # at most every test sentence once
     rows = rng.sample(range(n_train), n_overlap + 4)
     for i, j in zip(rows, rng.sample(range(EVAL_ROWS), n_overlap)):
         train[1][i] = test[1][j]
     for i in rows[n_overlap:]:
-        train[1][i] = null_clause(rng)
+        train[1][i] = null_clause(rng, vocab)
     out = {}
     for split, (talks, clauses, present, _) in zip(SPLITS, (train, dev, test)):
         out[split] = [[talks[i], english(c)] + [translate(c, lang) if i in present[lang.code] else NULL
@@ -488,17 +529,22 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="multiplier of the training sizes")
     ap.add_argument("--languages", type=Path, help="a language plan TSV instead of the ten demo languages")
     ap.add_argument("--train-rows", type=int, help="English rows of train (default 3500 x scale)")
+    ap.add_argument("--lexicon", type=float, default=1.0,
+                    help="share of each open word class kept (1: all; see Vocabulary.keep)")
     args = ap.parse_args(argv)
     if not args.scale > 0:
         ap.error(f"--scale must be > 0, got {args.scale}")
+    if not 0 < args.lexicon <= 1:
+        ap.error(f"--lexicon must be in (0, 1], got {args.lexicon}")
+    vocab = Vocabulary.keep(args.lexicon)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
 
     try:
         plan = read_plan(args.languages) if args.languages else LANGUAGES
     except PlanError as err:
         ap.error(str(err))
-    languages = build_languages(args.seed, plan)
-    corpus, train_rows = build_corpus(languages, args.seed, args.scale, args.train_rows)
+    languages = build_languages(args.seed, plan, vocab)
+    corpus, train_rows = build_corpus(languages, args.seed, args.scale, args.train_rows, vocab)
     typology = typology_table(languages, args.seed)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     header = ["talk_name", "en"] + [lang.code for lang in languages]

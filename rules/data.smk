@@ -16,12 +16,13 @@ rule synthetic_corpus:
     params:
         seed=config["corpus"]["synthetic"]["seed"],
         scale=config["corpus"]["synthetic"]["scale"],
+        lexicon=config["corpus"]["synthetic"]["lexicon"],
         plan=lambda wildcards, input: (
             ["--languages", input.plan] if "plan" in input.keys() else []
         ),
     shell:
         'python -m hkd.synthetic --out-dir "$(dirname {output.train:q})" --seed {params.seed:q}'
-        " --scale {params.scale:q} {params.plan:q} > {log:q} 2>&1"
+        " --scale {params.scale:q} --lexicon {params.lexicon:q} {params.plan:q} > {log:q} 2>&1"
 
 
 rule fetch_archive:

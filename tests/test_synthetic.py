@@ -179,13 +179,16 @@ def test_rejects_bad_scale(tmp_path):
         S.main(["--out-dir", str(tmp_path), "--scale", "0"])
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_false_friends_in_exactly_the_documented_families(seed):
+@pytest.mark.parametrize("seed, share", [(1, 1.0), (2, 1.0), (3, 1.0), (1, 0.4), (2, 0.2)])
+def test_false_friends_in_exactly_the_documented_families(seed, share):
     """The designed interference: forms shared across families, meaning other words, only between the
-    FALSE_FRIENDS families (every pair of their languages), none between any other two families."""
-    languages = S.build_languages(seed)
+    FALSE_FRIENDS families (every pair of their languages), none between any other two families; with
+    the full lexicon and with reduced ones (--lexicon)."""
+    vocab = S.Vocabulary.keep(share)
+    languages = S.build_languages(seed, vocab=vocab)
     first, second = S.FALSE_FRIENDS
-    classes = S.false_friend_classes()
+    classes = S.false_friend_classes(vocab)
+    assert all(len(words) >= 2 for words in classes)  # a derangement needs two lemmas
     n_loans = sum(round(S.FALSE_FRIEND_SHARE * len(words)) for words in classes)
     for a, b in itertools.combinations(languages, 2):
         if a.family == b.family:
@@ -199,3 +202,41 @@ def test_false_friends_in_exactly_the_documented_families(seed):
         else:
             assert not shared, (a.code, b.code, sorted(shared)[:5])
     assert {lang.code for lang in languages if lang.family in S.FALSE_FRIENDS} == {"na", "nb", "nc", "ea", "eb"}
+
+
+def test_vocabulary_keeps_the_first_share_of_each_open_class():
+    full = S.Vocabulary.keep(1.0)
+    assert full == S.FULL and full.content_words == S.CONTENT_WORDS
+    small = S.Vocabulary.keep(0.4)
+    for name, words in [("nouns", S.NOUNS), ("transitive", list(S.TRANSITIVE)),
+                        ("intransitive", list(S.INTRANSITIVE)), ("adjectives", S.ADJECTIVES),
+                        ("adverbs", S.ADVERBS)]:
+        kept = getattr(small, name)
+        assert kept == tuple(words[:len(kept)]), name
+        assert len(kept) == max(S.MIN_CLASS, round(0.4 * len(words))), name
+    assert len(S.Vocabulary.keep(0.01).adverbs) == S.MIN_CLASS
+    for bad in (0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="lexicon share"):
+            S.Vocabulary.keep(bad)
+
+
+def test_reduced_lexicon_corpus(out, tmp_path):
+    """--lexicon 0.4: the English side uses only the kept lemmas, every language has a form for exactly
+    them (and the function words), the sizes are those of the full lexicon, and the corpus is
+    deterministic and differs from the full one."""
+    args = ["--seed", "1", "--scale", str(SCALE), "--lexicon", "0.4"]
+    for name in ("a", "b"):
+        assert S.main(["--out-dir", str(tmp_path / name), *args]) == 0
+    for name in FILES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "all_talks_train.tsv").read_bytes() != (out / "all_talks_train.tsv").read_bytes()
+    assert (tmp_path / "a" / "languages.tsv").read_bytes() == (out / "languages.tsv").read_bytes()
+    vocab = S.Vocabulary.keep(0.4)
+    dropped = set(S.CONTENT_WORDS) - set(vocab.content_words)
+    dropped_forms = dropped | {S.plural(n) for n in dropped if n in S.NOUNS} | \
+        {S.VERBS[v] for v in dropped if v in S.VERBS} | {S.add_s(v) for v in dropped if v in S.VERBS}
+    allowed = set(vocab.content_words) - set(dropped_forms)  # a dropped form that is also a kept one
+    english = {w for row in read_rows(tmp_path / "a" / "all_talks_train.tsv")[1:] for w in row[1].split()}
+    assert not (english & dropped_forms) - allowed, sorted((english & dropped_forms) - allowed)[:5]
+    for lang in S.build_languages(1, vocab=vocab):
+        assert set(lang.lexicon) == set(vocab.content_words) | set(S.FUNCTION_WORDS), lang.code
