@@ -18,7 +18,7 @@ student) is trained through this wrapper:
   run's folder then, whatever point the job resumed from: the best checkpoint (by the run's
   ``--best-checkpoint-metric``), the training curve as JSON lines (one record per epoch and tag,
   train or valid, plus one ``start`` record per (re)start that trained, saying which epoch it resumed
-  after), and every ``--publish NAME=PATH``: a file the plugin keeps in the run's folder
+  after and which validation metric chooses the best checkpoint), and every ``--publish NAME=PATH``: a file the plugin keeps in the run's folder
   (``{run}/NAME`` in its arguments: the selective KD flags, the student's weights), copied to PATH.
   Nothing declared is written while training, so a job killed after its last epoch and before
   Snakemake saw it end (which then removes its outputs) gets all of them back on the rerun.
@@ -145,10 +145,7 @@ def patience_state(records: list[dict], fairseq_args: list[str], resumed_after: 
     (mid-epoch ones, with --save-interval-updates, are not in the curve)."""
     if resumed_after is None:
         return None
-    metric = "loss"
-    if "--best-checkpoint-metric" in fairseq_args:
-        metric = fairseq_args[fairseq_args.index("--best-checkpoint-metric") + 1]
-    maximize = "--maximize-best-checkpoint-metric" in fairseq_args
+    metric, maximize = checkpoint_metric(fairseq_args)
     best, runs = None, 0
     for record in merge_curve(records):
         value = record.get(f"valid_{metric}")
@@ -159,6 +156,12 @@ def patience_state(records: list[dict], fairseq_args: list[str], resumed_after: 
         else:
             runs += 1
     return None if best is None else {"metric": metric, "best": best, "num_runs": runs}
+
+
+def checkpoint_metric(fairseq_args: list[str]) -> tuple[str, bool]:
+    """What fairseq chooses checkpoint_best.pt (and counts --patience) by: the validation metric
+    (``--best-checkpoint-metric``, fairseq's default loss) and whether higher is better."""
+    return option(fairseq_args, "--best-checkpoint-metric", "loss"), "--maximize-best-checkpoint-metric" in fairseq_args
 
 
 def option(fairseq_args: list[str], name: str, default: str | None = None) -> str | None:
@@ -263,8 +266,11 @@ def train(data: Path, work_dir: Path, checkpoint: Path, curve: Path, fairseq_arg
 def run_fairseq(data: Path, run_dir: Path, partial: Path, fairseq_args: list[str], resumed_after: int | None,
                 patience: dict | None, threads: int, extra_env: dict[str, str] | None,
                 mixed_precision: bool) -> None:
+    metric, maximize = checkpoint_metric(fairseq_args)
+    start = {"tag": "start", "resumed_after_epoch": resumed_after, "best_checkpoint_metric": metric,
+             "maximize": maximize}  # the curve says how its best checkpoint was chosen (hkd.curves)
     with open(partial, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"tag": "start", "resumed_after_epoch": resumed_after}) + "\n")
+        f.write(json.dumps(start) + "\n")
     cmd = [
         sys.executable, "-m", "fairseq_cli.train", str(data),
         "--user-dir", str(PLUGIN_DIR), "--save-dir", str(run_dir),
