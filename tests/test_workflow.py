@@ -92,7 +92,9 @@ def test_training_curves_are_declared_outputs(tiny_run):
         assert [r["epoch"] for r in train] == [1, 2]
         assert all(math.isfinite(r["train_loss"]) for r in train)
         assert all("valid_bleu" in r for r in valid)
-        assert records[0] == {"tag": "start", "resumed_after_epoch": None}
+        metric = tiny_config()["teacher"]["default"].get("stop_metric", "bleu")  # the schema's default: bleu
+        assert records[0] == {"tag": "start", "resumed_after_epoch": None, "best_checkpoint_metric": metric,
+                              "maximize": metric == "bleu"}
 
 
 def test_extraction_counts_every_filtered_pair(tiny_run):
