@@ -49,8 +49,10 @@ def temporary_beside(path: Path | str) -> Path:
 def atomic_outputs(finals: Mapping[K, Path | str]) -> Iterator[dict[K, Path]]:
     """Yield {key: temporary path} for {key: final path}; on success every temporary file is renamed
     to its final path, on failure all are removed."""
-    tmps = {key: temporary_beside(final) for key, final in finals.items()}
+    tmps: dict[K, Path] = {}
     try:
+        for key, final in finals.items():  # inside the try: one that cannot be made removes the others
+            tmps[key] = temporary_beside(final)
         yield tmps
         for key, tmp in tmps.items():
             os.replace(tmp, finals[key])

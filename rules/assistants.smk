@@ -71,6 +71,8 @@ rule evaluate_assistant:
         directory("results/eval/assistant/{ctype}/{cluster}"),
     log:
         "logs/evaluate_assistant/{ctype}/{cluster}.log",
+    benchmark:
+        "benchmarks/evaluate_assistant/{ctype}/{cluster}.tsv"
     conda:
         "../envs/fairseq.yaml"
     threads: 1

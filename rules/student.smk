@@ -111,6 +111,8 @@ rule evaluate_student:
         directory("results/eval/student"),
     log:
         "logs/evaluate_student.log",
+    benchmark:
+        "benchmarks/evaluate_student.tsv"
     conda:
         "../envs/fairseq.yaml"
     threads: 1

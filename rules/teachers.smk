@@ -43,6 +43,8 @@ rule evaluate_teacher:
         hyp="results/eval/teacher/{lang}.hyp",
     log:
         "logs/evaluate_teacher/{lang}.log",
+    benchmark:
+        "benchmarks/evaluate_teacher/{lang}.tsv"
     conda:
         "../envs/fairseq.yaml"
     threads: 1

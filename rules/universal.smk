@@ -65,6 +65,8 @@ rule evaluate_universal:
         hyps=expand("results/eval/universal/{lang}.hyp", lang=LANGS),
     log:
         "logs/evaluate_universal.log",
+    benchmark:
+        "benchmarks/evaluate_universal.tsv"
     conda:
         "../envs/fairseq.yaml"
     threads: 1
