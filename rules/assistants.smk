@@ -43,7 +43,7 @@ rule train_assistant:
         "logs/train_assistant/{ctype}/{cluster}.log",
     benchmark:
         "benchmarks/train_assistant/{ctype}/{cluster}.tsv"
-    priority: 5
+    priority: assistant_priority
     conda:
         "../envs/fairseq.yaml"
     threads: 1

@@ -174,6 +174,12 @@ TYPES = list(CLUSTERING["types"])
 # others, compared in Table 9; not among the student's assistants nor Table 6's columns
 RANDOM_TYPES = [t for t in TYPES if CLUSTERING["types"][t]["method"] == "random"]
 VECTOR_TYPES = [t for t in TYPES if t not in RANDOM_TYPES]
+
+
+def assistant_priority(wildcards):
+    """The student's assistants before the random types' and selective_all's, which no training waits
+    for: those fill the cores the student's chain leaves idle, and run beside the student."""
+    return 1 if wildcards.ctype in RANDOM_TYPES or wildcards.ctype == "all" else 5
 ASSISTANT = config["assistant"]
 
 
