@@ -24,7 +24,8 @@ JOBS = {  # rule: its declared outputs
 }
 LOGS = {"train_teacher": "logs/train_teacher/na.log", "train_assistant": "logs/train_assistant/all/all.log",
         "train_student": "logs/train_student.log"}
-STOPS_EARLY = {"patience": 1, "max_epoch": 4, "lr": 1e-9}
+# early stopping on dev BLEU, which a learning rate of 1e-9 leaves unchanged (dev loss would still creep)
+STOPS_EARLY = {"patience": 1, "max_epoch": 4, "lr": 1e-9, "stop_metric": "bleu"}
 
 
 def early_stopping_config(rule: str) -> dict:
