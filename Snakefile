@@ -32,6 +32,6 @@ include: "rules/report.smk"
 
 rule all:
     input:
-        report_targets,
-        report_files,
+        RUN_TARGETS,
+        REPORT_FILES,
         report_selective_pictures,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -164,6 +165,23 @@ def load_clusters(
     clusters, lines = parse_clusters(path.read_text(encoding="utf-8"), str(path))
     validate(clusters, langs, allow_missing, allowed_types, str(path), lines)
     return clusters
+
+
+_READ: dict[tuple[str, int, int], Clusters] = {}  # (path, mtime_ns, size) -> the file's clusters
+
+
+def read_cached(path: Path | str) -> Clusters:
+    """A clusters file the workflow wrote and checked (hkd.cluster_languages combine), parsed once per
+    version of it (path, modification time, size; libyaml when there): the workflow's input functions
+    ask for it hundreds of times in one DAG. Each caller gets its own copy."""
+    stat = os.stat(path)
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _READ:
+        with open(path, encoding="utf-8") as f:
+            parsed = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        _READ.clear()
+        _READ[key] = parsed
+    return {t: {c: list(m) for c, m in g.items()} for t, g in _READ[key].items()}
 
 
 def clusters_of(clusters: Clusters, lang: str) -> list[tuple[str, str]]:

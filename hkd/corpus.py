@@ -515,6 +515,15 @@ def local_kind(path: Path | str) -> tuple[str, list[Path]]:
     )
 
 
+def local_inputs(path: Path | str) -> list[str]:
+    """The files a local corpus is read from (local_kind), as the workflow declares them as inputs;
+    the path itself when it names no corpus, so that Snakemake says it is missing."""
+    try:
+        return [str(f) for f in local_kind(path)[1]]
+    except CorpusError:
+        return [str(path)]
+
+
 def fingerprint(files) -> str:
     """``path:size:mtime_ns`` of each file (a missing one: ``path:missing``): what changes when a file does."""
     parts = []
@@ -546,21 +555,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     langs = argparse.ArgumentParser(add_help=False)  # for the commands that see the corpus header
     langs.add_argument("--langs", nargs="+", metavar="CODE", help="language columns the corpus must have")
-    p = sub.add_parser("fetch", help="resumable, verified download of ted_talks.tar.gz")
+    net = argparse.ArgumentParser(add_help=False)  # for the commands that download
+    net.add_argument("--retries", type=int, default=3)
+    net.add_argument("--timeout", type=float, default=60.0)
+    p = sub.add_parser("fetch", parents=[net], help="resumable, verified download of ted_talks.tar.gz")
     p.add_argument("--url", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--sha256")
-    p.add_argument("--retries", type=int, default=3)
-    p.add_argument("--timeout", type=float, default=60.0)
     p = sub.add_parser("unpack", parents=[langs], help="extract the three TSVs from the archive")
     p.add_argument("--archive", required=True, type=Path)
     p.add_argument("--out-dir", required=True, type=Path)
-    p = sub.add_parser("fetch-mirror", parents=[langs], help="fetch the Hugging Face parquet mirror and convert it")
+    p = sub.add_parser("fetch-mirror", parents=[langs, net], help="fetch the Hugging Face parquet mirror and convert it")
     p.add_argument("--base-url", required=True)
     p.add_argument("--out-dir", required=True, type=Path)
     p.add_argument("--parquet-dir", type=Path, help="where shards go (default OUT_DIR/parquet)")
-    p.add_argument("--retries", type=int, default=3)
-    p.add_argument("--timeout", type=float, default=60.0)
     p = sub.add_parser("from-parquet", parents=[langs], help="convert mirror parquet shards to the TSVs")
     p.add_argument("--parquet-dir", required=True, type=Path)
     p.add_argument("--out-dir", required=True, type=Path)

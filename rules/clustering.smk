@@ -64,21 +64,15 @@ rule cluster_type:
         "../envs/clustering.yaml"
     params:
         method=lambda wildcards: CLUSTERING["types"][wildcards.ctype]["method"],
-        fit_subset=lambda wildcards: (
-            ["--fit-subset", *CLUSTERING["types"][wildcards.ctype]["fit_subset"]]
-            if CLUSTERING["types"][wildcards.ctype].get("fit_subset")
-            else []
+        fit_subset=lambda wildcards: option(
+            "--fit-subset", CLUSTERING["types"][wildcards.ctype]["fit_subset"]
         ),
         langs=LANGS,
         typology_variance=CLUSTERING["typology_variance"],
         learned_variance=CLUSTERING["learned_variance"],
         min_corr=CLUSTERING["min_corr"],
         svd=CLUSTERING["svd"],
-        k=lambda wildcards: (
-            ["--k", CLUSTERING["types"][wildcards.ctype]["k"]]
-            if "k" in CLUSTERING["types"][wildcards.ctype]
-            else []
-        ),
+        k=lambda wildcards: option("--k", CLUSTERING["types"][wildcards.ctype]["k"]),
     shell:
         "python -m hkd.cluster_languages cluster --type {wildcards.ctype:q} --method {params.method:q}"
         " --typology {input.typology:q} --typology-fit {input.typology_fit:q} --svd {params.svd:q}"

@@ -13,9 +13,11 @@ from snakemake.utils import validate
 HKD_ROOT = Path(workflow.basedir)
 sys.path.insert(0, str(HKD_ROOT))
 
+from hkd import clusters_file as hkd_clusters
 from hkd import codefiles
 from hkd import config as hkd_config
 from hkd import fairseq_args
+from hkd import models as hkd_models
 from hkd import plan as hkd_plan
 
 validate(config, str(HKD_ROOT / "config" / "schema.yaml"))
@@ -106,7 +108,7 @@ def corpus_files(wildcards=None):
 
 def synthetic_plan(wildcards=None):
     """The synthetic corpus's language plan, when the config names one (else the demo's ten)."""
-    plan = config["corpus"]["synthetic"].get("languages")
+    plan = config["corpus"]["synthetic"]["languages"]
     return {"plan": plan} if plan else {}
 
 
@@ -120,14 +122,11 @@ def local_corpus_path():
 
 
 def local_corpus_files(wildcards):
-    """The files a local corpus is read from (for a folder, the files in it that hkd.corpus reads):
-    inputs, so that a fixed or replaced corpus is read again."""
+    """The files a local corpus is read from (hkd.corpus.local_inputs): inputs, so that a fixed or
+    replaced corpus is read again."""
     from hkd import corpus as hkd_corpus  # imported here: pyarrow is slow to load
 
-    try:
-        return [str(f) for f in hkd_corpus.local_kind(local_corpus_path())[1]]
-    except hkd_corpus.CorpusError:
-        return [local_corpus_path()]  # Snakemake names the missing file
+    return hkd_corpus.local_inputs(local_corpus_path())
 
 
 def local_corpus_fingerprint(wildcards):
@@ -238,14 +237,21 @@ def get_like_clusters(wildcards):
     return str(Path(CLUSTERING["clusters"]))
 
 
+def option(flag, value):
+    """A command line option from a config value: [flag, *value] for a list, [flag, value] for a
+    scalar, [] when the config leaves it unset (null) or empty."""
+    if value is None or value == []:
+        return []
+    return [flag, *value] if isinstance(value, list) else [flag, value]
+
+
 def random_focus_args(wildcards):
-    focus = CLUSTERING["types"][wildcards.ctype].get("focus")
-    return "--focus " + " ".join(focus) if focus else ""
+    return " ".join(option("--focus", CLUSTERING["types"][wildcards.ctype]["focus"]))
 
 
 def partial_types_args():
-    partial = [t for t in RANDOM_TYPES if CLUSTERING["types"][t].get("focus")]
-    return "--partial-types " + " ".join(partial) if partial else ""
+    partial = [t for t in RANDOM_TYPES if CLUSTERING["types"][t]["focus"]]
+    return " ".join(option("--partial-types", partial))
 
 
 def allow_missing_args():
@@ -253,29 +259,10 @@ def allow_missing_args():
     return " ".join(f"--allow-missing {t}:{','.join(langs)}" for t, langs in pairs)
 
 
-_CLUSTERS_READ = (
-    {}
-)  # (path, mtime, size) -> the parsed clusters file: read once per version
-
-
 def clusters_file():
-    """The clusters of every type; a Snakemake checkpoint: the assistants' jobs follow from it.
-
-    Every assistant's input functions ask for it (hundreds of calls in one DAG): the file is parsed
-    once per version of it (libyaml when there), and each caller gets its own copy."""
-    import yaml
-
-    path = checkpoints.clusters.get().output.clusters
-    stat = os.stat(path)
-    key = (path, stat.st_mtime_ns, stat.st_size)
-    if key not in _CLUSTERS_READ:
-        with open(path) as f:
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            _CLUSTERS_READ.clear()
-            _CLUSTERS_READ[key] = yaml.load(f, Loader=loader)
-    return {
-        t: {c: list(m) for c, m in g.items()} for t, g in _CLUSTERS_READ[key].items()
-    }
+    """The clusters of every type; a Snakemake checkpoint: the assistants' jobs follow from it (read
+    once per version of the file: hkd.clusters_file.read_cached)."""
+    return hkd_clusters.read_cached(checkpoints.clusters.get().output.clusters)
 
 
 def assistant_plan():
@@ -383,37 +370,29 @@ def get_table_columns(wildcards):
     )
 
 
-def _stops(settings, metric=None):
-    s = fairseq_args.merged_settings(settings)
-    return f"{s['max_epoch']}:{s['patience']}:{metric or s['stop_metric']}"
+# each stage's training curves ({name}: the teacher's language, the assistant's type/cluster)
+CURVES = {
+    "teachers": "results/teachers/{name}/curve.jsonl",
+    "universal": "results/universal/curve.jsonl",
+    "assistants": "results/assistants/{name}/curve.jsonl",
+    "student": "results/student/curve.jsonl",
+}
+
+
+def trained_models(stages=hkd_models.STAGES):
+    """The models of these stages (hkd.models); the assistants' only when asked for, as they follow
+    from the clusters checkpoint."""
+    units = assistant_plan().units if "assistants" in stages else None
+    return hkd_models.trained_models(LANGS, config, CURVES, stages, units)
 
 
 def get_convergence_models(wildcards):
     """NAME=CURVE:MAX_EPOCH:PATIENCE:METRIC of every model trained (hkd.convergence)."""
-    teachers = {
-        f"teacher/{lang}": fairseq_args.teacher_settings(lang, config["teacher"])
-        for lang in LANGS
-    }
-    curves = {
-        f"teacher/{lang}": f"results/teachers/{lang}/curve.jsonl" for lang in LANGS
-    }
-    # the universal model is early-stopped on dev loss (fairseq's multilingual task has no dev BLEU)
-    stops = {n: _stops(s) for n, s in teachers.items()}
-    stops["universal"] = _stops(config["universal"]["settings"], "loss")
-    curves["universal"] = "results/universal/curve.jsonl"
-    for c, n in assistant_plan().units:
-        stops[f"assistant/{c}/{n}"] = _stops(ASSISTANT["settings"])
-        curves[f"assistant/{c}/{n}"] = f"results/assistants/{c}/{n}/curve.jsonl"
-    stops["student"] = _stops(STUDENT["settings"])
-    curves["student"] = "results/student/curve.jsonl"
-    return " ".join(f"{name}={curves[name]}:{stops[name]}" for name in stops)
+    return " ".join(m.spec for m in trained_models())
 
 
 def get_convergence_curves(wildcards):
-    return [
-        m.partition("=")[2].rsplit(":", 3)[0]
-        for m in get_convergence_models(wildcards).split()
-    ]
+    return [m.curve for m in trained_models()]
 
 
 def get_random_pairs(wildcards):
@@ -432,24 +411,29 @@ def significance_baselines():
     return " ".join(b for b in wanted if b in trained)
 
 
-def report_targets(wildcards):
-    # The teachers' results and stores are named here too, not only through what uses them: they do
-    # not depend on the clusters, so they are scheduled before the clustering checkpoint.
-    targets = expand("results/eval/teacher/{lang}.json", lang=LANGS)
-    targets += expand("results/stores/teacher/{lang}", lang=LANGS) + [
-        "results/tables/bleu.tsv",
-        "results/tables/convergence.tsv",
-        "results/student/alpha.jsonl",
-        "results/clustering/clusters.yaml",
-        "results/clustering/membership.tsv",
-    ]
-    if CLUSTERING["clusters"] == "computed":
-        targets += expand("results/clustering/types/{ctype}.png", ctype=VECTOR_TYPES)
-    if config["corpus"]["source"] == "synthetic":
-        targets.append("results/clustering/ari.tsv")
-    if config["evaluation"].get("paper_table"):
-        targets.append("results/tables/vs_paper.md")
-    return targets
+SYNTHETIC = config["corpus"]["source"] == "synthetic"
+PAPER_TABLE = config["evaluation"]["paper_table"]
+
+
+# What the workflow builds (rule all), besides the report's pictures. The teachers' results and
+# stores are named here too, not only through what uses them: they do not depend on the clusters, so
+# they are scheduled before the clustering checkpoint.
+RUN_TARGETS = [
+    *expand("results/eval/teacher/{lang}.json", lang=LANGS),
+    *expand("results/stores/teacher/{lang}", lang=LANGS),
+    "results/tables/bleu.tsv",
+    "results/tables/convergence.tsv",
+    "results/student/alpha.jsonl",
+    "results/clustering/clusters.yaml",
+    "results/clustering/membership.tsv",
+    *(
+        expand("results/clustering/types/{ctype}.png", ctype=VECTOR_TYPES)
+        if CLUSTERING["clusters"] == "computed"
+        else []
+    ),
+    *(["results/clustering/ari.tsv"] if SYNTHETIC else []),
+    *(["results/tables/vs_paper.md"] if PAPER_TABLE else []),
+]
 
 
 # The report's categories (report() in rules/*.smk), one per stage, in the order of the report's
@@ -465,7 +449,7 @@ CATEGORY = {
 }
 
 
-CURVE_STAGES = ["teachers", "universal", "assistants", "student"]
+CURVE_STAGES = list(hkd_models.STAGES)
 
 
 wildcard_constraints:
@@ -473,29 +457,8 @@ wildcard_constraints:
 
 
 def get_stage_curves(wildcards):
-    """{model name: (curve.jsonl, the metric its best checkpoint is chosen by)} of the models of one
-    stage (the assistants: one per trained unit; the universal model stops on dev loss).
-    """
-    stop = lambda settings: fairseq_args.merged_settings(settings)["stop_metric"]
-    if wildcards.stage == "teachers":
-        return {
-            lang: (
-                f"results/teachers/{lang}/curve.jsonl",
-                stop(fairseq_args.teacher_settings(lang, config["teacher"])),
-            )
-            for lang in LANGS
-        }
-    if wildcards.stage == "universal":
-        return {"universal": ("results/universal/curve.jsonl", "loss")}
-    if wildcards.stage == "student":
-        return {"student": ("results/student/curve.jsonl", stop(STUDENT["settings"]))}
-    return {
-        f"{c}/{n}": (
-            f"results/assistants/{c}/{n}/curve.jsonl",
-            stop(ASSISTANT["settings"]),
-        )
-        for c, n in assistant_plan().units
-    }
+    """{model name: (curve.jsonl, the metric its best checkpoint is chosen by)} of one stage's models."""
+    return {m.name: (m.curve, m.metric) for m in trained_models([wildcards.stage])}
 
 
 def get_table_markdown(wildcards=None):
@@ -503,9 +466,7 @@ def get_table_markdown(wildcards=None):
     6-9 and whatever it writes), and the comparison with the paper's Table 6 when configured.
     """
     files = [f for f in rules.bleu_table.output if f.endswith(".md")]
-    if config["evaluation"].get("paper_table"):
-        files.append(rules.paper_table.output.markdown)
-    return files
+    return files + ([rules.paper_table.output.markdown] if PAPER_TABLE else [])
 
 
 def assistant_label(wildcards):
@@ -513,21 +474,18 @@ def assistant_label(wildcards):
     return {"assistant": f"{wildcards.ctype}/{wildcards.cluster} ({langs})"}
 
 
-def report_files(wildcards):
-    """The report's inputs that do not depend on the clusters."""
-    files = [
-        "results/report/tables",
-        "results/report/results/bleu_by_size.png",
-        "results/report/data/counts.html",
-        "results/report/data/config.html",
-        "results/report/clustering/membership.png",
-        "results/report/student/alpha.png",
-        "results/report/results/convergence.html",
-    ]
-    files += expand("results/report/curves/{stage}.png", stage=CURVE_STAGES)
-    if config["corpus"]["source"] == "synthetic":
-        files.append("results/report/clustering/ari.html")
-    return files
+# the report's inputs that do not depend on the clusters
+REPORT_FILES = [
+    "results/report/tables",
+    "results/report/results/bleu_by_size.png",
+    "results/report/data/counts.html",
+    "results/report/data/config.html",
+    "results/report/clustering/membership.png",
+    "results/report/student/alpha.png",
+    "results/report/results/convergence.html",
+    *expand("results/report/curves/{stage}.png", stage=CURVE_STAGES),
+    *(["results/report/clustering/ari.html"] if SYNTHETIC else []),
+]
 
 
 def report_selective_pictures(wildcards):

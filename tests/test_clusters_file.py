@@ -140,3 +140,17 @@ def test_cli_validate(tmp_path, caplog):
         cl.main(args + ["--allow-missing", "svcca23:sr", "--types", "svcca53", "svcca23", "nmt_learned"])
     with pytest.raises(ClustersError, match=r"--allow-missing 'svcca23': expected TYPE:LANG"):
         cl.main(args + ["--allow-missing", "svcca23"])
+
+
+def test_read_cached_parses_each_version_once_and_hands_out_copies(tmp_path, monkeypatch):
+    path = tmp_path / "clusters.yaml"
+    path.write_text("t1:\n  c1: [aa, bb]\n  c2: [cc]\n")
+    first = cl.read_cached(path)
+    assert first == {"t1": {"c1": ["aa", "bb"], "c2": ["cc"]}}
+    first["t1"]["c1"].append("zz")  # a caller's copy: the cache is untouched
+    calls = []
+    monkeypatch.setattr(cl.yaml, "load", lambda *a, **k: calls.append(a) or {})
+    assert cl.read_cached(path) == {"t1": {"c1": ["aa", "bb"], "c2": ["cc"]}} and calls == []
+    monkeypatch.undo()
+    path.write_text("t1:\n  c1: [aa, bb, cc]\n")  # a new version: read again
+    assert cl.read_cached(path) == {"t1": {"c1": ["aa", "bb", "cc"]}}

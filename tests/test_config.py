@@ -101,3 +101,21 @@ def test_length_guard_defaults_are_the_extractors():
 
     corpus = SCHEMA["properties"]["corpus"]["properties"]
     assert (corpus["max_tokens"]["default"], corpus["max_ratio"]["default"]) == (Limits.max_tokens, Limits.max_ratio)
+
+
+def test_validation_fills_the_null_defaults_the_rules_index():
+    from snakemake.utils import validate
+
+    config = copy.deepcopy(load("config.yaml"))
+    validate(config, str(ROOT / "config" / "schema.yaml"))  # as rules/common.smk: set_default=True
+    types = config["clustering"]["types"]
+    assert config["evaluation"]["paper_table"] is None and config["corpus"]["synthetic"]["languages"] is None
+    assert types["svcca_subset"]["fit_subset"] == ["na", "nb", "sa", "sb", "ea", "wa"]
+    assert all(types[t]["k"] is None and types[t]["focus"] is None for t in types)
+    assert all(types[t]["fit_subset"] is None for t in types if t != "svcca_subset")
+    config["clustering"]["types"]["typology"]["focus"] = ["na"]  # focus only on a random type
+    with pytest.raises(jsonschema.ValidationError, match="is not of type 'null'"):
+        jsonschema.validate(config, SCHEMA)
+    config = load("ted53.yaml")
+    validate(config, str(ROOT / "config" / "schema.yaml"))
+    assert config["clustering"]["types"]["random_svcca53"]["focus"] == ["gl", "el"]

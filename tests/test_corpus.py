@@ -527,3 +527,11 @@ def test_unknown_language_named_as_soon_as_the_header_is_known(tmp_path, caplog)
             _write_shard(tmp_path / "hf" / split / f"{i:04d}.parquet", rows)
     with pytest.raises(CorpusError, match=r"hf \(parquet shards\): language\(s\) 'zz' not in the corpus"):
         corpus.from_parquet(tmp_path / "hf", tmp_path / "out", langs=["fr", "zz"])
+
+
+def test_local_inputs_are_the_files_read_or_the_missing_path(tmp_path):
+    src = _tsv_dir(tmp_path / "src")
+    assert corpus.local_inputs(src) == [str(src / f"all_talks_{s}.tsv") for s in ("train", "dev", "test")]
+    assert corpus.local_inputs(tmp_path / "nothing") == [str(tmp_path / "nothing")]  # Snakemake names it
+    (tmp_path / "empty").mkdir()
+    assert corpus.local_inputs(tmp_path / "empty") == [str(tmp_path / "empty")]

@@ -69,3 +69,15 @@ def test_random_types_are_trained_and_tabled_but_teach_no_student():
     assert plan.column("r2") == "random_t2" and plan.column("t4") == "cluster_t4"
     assert ("random_t2", ("r2", "c2")) in plan.table_columns()
     assert random_pairs([c for c, _ in plan.table_columns()]) == [("random_t2", "cluster_t2")]
+
+
+def test_a_language_in_four_types_fills_four_columns_and_a_missing_one_leaves_its_column_empty():
+    plan = make_plan(CLUSTERS, LANGS, selective_all=True)
+    columns = {lang: [c for c, unit in plan.table_columns() if lang in plan.units[unit]] for lang in LANGS}
+    assert columns["dd"] == ["cluster_t1", "cluster_t2", "cluster_t3", "cluster_t4", "selective_all"]
+    assert columns["ee"] == ["cluster_t1", "cluster_t2", "cluster_t3", "selective_all"]  # t4 leaves ee out
+    # the student's assistants of each language: one per type that holds it, served by the deduplicated units
+    taught = {lang: [tc for tc, unit in plan.clusters().items() if lang in plan.units[unit]] for lang in LANGS}
+    assert taught["dd"] == [("t1", "c2"), ("t2", "c2"), ("t3", "c1"), ("t4", "c1")]
+    assert taught["ee"] == [("t1", "c2"), ("t2", "c3"), ("t3", "c1")]
+    assert [plan.clusters()[tc] for tc in taught["ee"]] == [("t1", "c2"), ("t2", "c3"), ("t1", "c2")]
