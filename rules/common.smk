@@ -177,8 +177,11 @@ VECTOR_TYPES = [t for t in TYPES if t not in RANDOM_TYPES]
 
 def assistant_priority(wildcards):
     """The student's assistants before the random types' and selective_all's, which no training waits
-    for: those fill the cores the student's chain leaves idle, and run beside the student."""
+    for: those fill the cores the student's chain leaves idle, and run beside the student.
+    """
     return 1 if wildcards.ctype in RANDOM_TYPES or wildcards.ctype == "all" else 5
+
+
 ASSISTANT = config["assistant"]
 
 
