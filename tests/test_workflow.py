@@ -144,6 +144,22 @@ def test_changing_one_teacher_setting_reruns_only_that_language(tiny_run, copy_o
         assert f"output: results/teachers/{other}/checkpoint_best.pt" not in out
 
 
+def test_changing_a_decoding_setting_reruns_every_evaluation_and_nothing_trained(tiny_run, copy_of):
+    """The decoding settings (config `evaluation`) are params of every evaluation job: a changed one
+    reruns each model's one evaluation job (4 teachers, the universal model, every assistant, the
+    student: each over all its languages) and the tables after them; no training, no store."""
+    run = copy_of(tiny_run)
+    config = tiny_config()
+    config["evaluation"]["max_len_b"] = 12
+    write_config(run / "decoding.yaml", config)
+    out = snakemake(run, "--configfile", str(run / "decoding.yaml"), "-n").stdout
+    evaluated = len(list(tiny_run.glob("results/eval/assistant/*/*")))
+    assert job_counts(out) == {"evaluate_teacher": len(LANGS), "evaluate_universal": 1,
+                               "evaluate_assistant": evaluated, "evaluate_student": 1, "significance": 1,
+                               "bleu_table": 1, "all": 1, "plot_bleu_by_size": 1, "report_tables": 1,
+                               "report_config": 1}, out
+
+
 def test_killed_teacher_resumes_from_its_checkpoint(tiny_run, copy_of):
     run = copy_of(tiny_run)
     config = tiny_config()
