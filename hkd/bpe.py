@@ -135,7 +135,7 @@ def encode(model: Path, inputs: list[Path], outputs: list[Path]) -> dict[Path, i
         if unknown[input_path]:
             log.info("bpe encode: %s: %d piece(s) of characters the model does not cover, written as %s",
                      input_path, unknown[input_path], UNKNOWN)
-        write_atomic_lines(output, (" ".join(sp.id_to_piece(i) for i in enc) for enc in ids))
+        write_atomic_lines(output, (" ".join(sp.id_to_piece(enc)) for enc in ids))  # one call a line
     return unknown
 
 
