@@ -19,6 +19,7 @@ if not workflow.overwrite_configfiles:
 report: "report/workflow.rst"
 
 
+include: "rules/scheduling.smk"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/teachers.smk"
