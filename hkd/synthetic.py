@@ -1,7 +1,7 @@
 """Deterministic synthetic multilingual corpus (10 invented languages -> English) in TED talks layout.
 
     python -m hkd.synthetic --out-dir data/synthetic [--seed 1] [--scale 1.0] [--lexicon 1.0] \
-        [--languages plan.tsv]
+        [--languages plan.tsv] [--eval-rows 120]
 
 Writes into --out-dir (each file atomically):
   all_talks_{train,dev,test}.tsv  talk_name, en, one column per language, one English sentence per row
@@ -57,7 +57,7 @@ NULL = "__NULL__"
 NULL_TOKENISED = "_ _ NULL _ _"
 SPLITS = ("train", "dev", "test")
 TRAIN_ROWS = 3500  # English rows in train at scale 1
-EVAL_ROWS = 120  # English rows in dev and in test (not scaled)
+EVAL_ROWS = 120  # English rows in dev and in test (not scaled; --eval-rows)
 
 NOUNS = ("man woman child teacher doctor farmer student king queen friend dog cat horse bird fish cow "
          "sheep wolf bear mouse house city river mountain tree forest garden road bridge school market "
@@ -490,21 +490,24 @@ def make_split(rng: random.Random, n_rows: int, sizes: dict, first_talk: int, vo
 
 
 def build_corpus(languages: list[Language], seed: int, scale: float,
-                 train_rows: int | None = None, vocab: Vocabulary = FULL) -> tuple[dict, dict]:
+                 train_rows: int | None = None, vocab: Vocabulary = FULL,
+                 eval_rows: int = EVAL_ROWS) -> tuple[dict, dict]:
     """Split -> list of rows (talk_name, en, one cell per language); and per-language train row counts.
 
-    train_rows: the English rows of train (default TRAIN_ROWS x scale); at least the largest language's."""
+    train_rows: the English rows of train (default TRAIN_ROWS x scale); at least the largest language's.
+    eval_rows: the English rows of dev and of test; a language has min(eval_rows, 80 + its train
+    rows at scale 1 / 75) of them."""
     rng = random.Random(f"hkd-synthetic:{seed}:corpus")
     train_sizes = {lang.code: max(10, round(lang.base_train_rows * scale)) for lang in languages}
-    eval_sizes = {lang.code: min(EVAL_ROWS, 80 + lang.base_train_rows // 75) for lang in languages}
+    eval_sizes = {lang.code: min(eval_rows, 80 + lang.base_train_rows // 75) for lang in languages}
     n_train = max(max(train_sizes.values()), train_rows or round(TRAIN_ROWS * scale))
     train = make_split(rng, n_train, train_sizes, 0, vocab)
-    dev = make_split(rng, EVAL_ROWS, eval_sizes, train[3], vocab)
-    test = make_split(rng, EVAL_ROWS, eval_sizes, dev[3], vocab)
+    dev = make_split(rng, eval_rows, eval_sizes, train[3], vocab)
+    test = make_split(rng, eval_rows, eval_sizes, dev[3], vocab)
     # plant: train rows repeating a test sentence, and sentences with "null" as an ordinary adjective
-    n_overlap = min(EVAL_ROWS, max(2, round(0.015 * n_train)))  # at most every test sentence once
+    n_overlap = min(eval_rows, max(2, round(0.015 * n_train)))  # at most every test sentence once
     rows = rng.sample(range(n_train), n_overlap + 4)
-    for i, j in zip(rows, rng.sample(range(EVAL_ROWS), n_overlap)):
+    for i, j in zip(rows, rng.sample(range(eval_rows), n_overlap)):
         train[1][i] = test[1][j]
     for i in rows[n_overlap:]:
         train[1][i] = null_clause(rng, vocab)
@@ -531,11 +534,15 @@ def main(argv=None) -> int:
     ap.add_argument("--train-rows", type=int, help="English rows of train (default 3500 x scale)")
     ap.add_argument("--lexicon", type=float, default=1.0,
                     help="share of each open word class kept (1: all; see Vocabulary.keep)")
+    ap.add_argument("--eval-rows", type=int, default=EVAL_ROWS,
+                    help=f"English rows of dev and of test (default {EVAL_ROWS})")
     args = ap.parse_args(argv)
     if not args.scale > 0:
         ap.error(f"--scale must be > 0, got {args.scale}")
     if not 0 < args.lexicon <= 1:
         ap.error(f"--lexicon must be in (0, 1], got {args.lexicon}")
+    if args.eval_rows < 2:
+        ap.error(f"--eval-rows must be at least 2, got {args.eval_rows}")
     vocab = Vocabulary.keep(args.lexicon)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
 
@@ -544,7 +551,8 @@ def main(argv=None) -> int:
     except PlanError as err:
         ap.error(str(err))
     languages = build_languages(args.seed, plan, vocab)
-    corpus, train_rows = build_corpus(languages, args.seed, args.scale, args.train_rows, vocab)
+    corpus, train_rows = build_corpus(languages, args.seed, args.scale, args.train_rows, vocab,
+                                      args.eval_rows)
     typology = typology_table(languages, args.seed)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     header = ["talk_name", "en"] + [lang.code for lang in languages]

@@ -17,12 +17,14 @@ rule synthetic_corpus:
         seed=config["corpus"]["synthetic"]["seed"],
         scale=config["corpus"]["synthetic"]["scale"],
         lexicon=config["corpus"]["synthetic"]["lexicon"],
+        eval_rows=config["corpus"]["synthetic"]["eval_rows"],
         plan=lambda wildcards, input: (
             ["--languages", input.plan] if "plan" in input.keys() else []
         ),
     shell:
         'python -m hkd.synthetic --out-dir "$(dirname {output.train:q})" --seed {params.seed:q}'
-        " --scale {params.scale:q} --lexicon {params.lexicon:q} {params.plan:q} > {log:q} 2>&1"
+        " --scale {params.scale:q} --lexicon {params.lexicon:q} --eval-rows {params.eval_rows:q}"
+        " {params.plan:q} > {log:q} 2>&1"
 
 
 rule fetch_archive:

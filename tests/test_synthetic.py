@@ -174,6 +174,17 @@ def test_typology_clusters_recover_groups_across_seeds(seed):
     assert typology_ari(typology, [lang.profile.group for lang in languages]) >= 0.8
 
 
+def test_eval_rows_sets_dev_and_test_and_leaves_train_as_it_is(out, tmp_path):
+    assert S.main(["--out-dir", str(tmp_path), "--seed", "1", "--scale", str(SCALE), "--eval-rows", "40"]) == 0
+    train, dev, test = (read_tsv(tmp_path / f"all_talks_{s}.tsv") for s in S.SPLITS)
+    assert len(dev) == len(test) == 40 and len(train) == round(S.TRAIN_ROWS * SCALE)
+    for code, *_ in S.LANGUAGES:
+        assert (~dev[code].isin(MISSING)).sum() == (~test[code].isin(MISSING)).sum() == 40, code
+    assert (tmp_path / "languages.tsv").read_bytes() == (out / "languages.tsv").read_bytes()
+    with pytest.raises(SystemExit):
+        S.main(["--out-dir", str(tmp_path / "bad"), "--eval-rows", "1"])
+
+
 def test_rejects_bad_scale(tmp_path):
     with pytest.raises(SystemExit):
         S.main(["--out-dir", str(tmp_path), "--scale", "0"])
