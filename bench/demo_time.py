@@ -8,11 +8,14 @@ start ("[time]" then "rule NAME:" or "localrule NAME:" with its "jobid: N") and 
 (DIRECTORY/benchmarks/<rule>/..., column ``s``), their seconds replace the log's, which round to
 whole seconds and include Snakemake's start-up of the job.
 
-Prints one row per rule: jobs, job-seconds, share of all job-seconds, mean seconds a job; then the
+Prints one row per rule: jobs, job-seconds, share of all job-seconds, mean seconds a job, and the CPU
+seconds its benchmark files measured (``cpu_time``; "-" without them); then the
 run's wall time (first start to last finish), the job-seconds over wall time (how many cores were
 busy on average, at most --cores), and the seconds during which no job ran (Snakemake's own work:
 DAG building, the checkpoint's re-evaluation). Jobs that started and never finished (a killed run)
-are counted apart and named.
+are counted apart and named. Last, the CPU seconds of the benchmarked rules over --cores: the least
+wall time those jobs need on that many idle cores, whatever ran beside them (a run that shared its
+cores has meaningless wall seconds, but its jobs' CPU seconds still measure their work).
 """
 
 from __future__ import annotations
@@ -65,14 +68,16 @@ def parse_log(text: str) -> dict[int, Job]:
     return jobs
 
 
-def benchmark_seconds(folder: Path) -> dict[str, list[float]]:
-    """{rule: [seconds of each job]} from Snakemake's benchmark files (benchmarks/<rule>[/...].tsv)."""
+def benchmark_seconds(folder: Path, column: str = "s") -> dict[str, list[float]]:
+    """{rule: [`column` of each job]} from Snakemake's benchmark files (benchmarks/<rule>[/...].tsv):
+    ``s`` wall seconds, ``cpu_time`` CPU seconds."""
     out: dict[str, list[float]] = defaultdict(list)
     for path in sorted(folder.rglob("*.tsv")) if folder.is_dir() else []:
         rule = path.relative_to(folder).parts[0].removesuffix(".tsv")
         with open(path, encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f, delimiter="\t"):
-                out[rule].append(float(row["s"]))
+                if row.get(column) not in (None, ""):  # older files: no cpu_time
+                    out[rule].append(float(row[column]))
     return dict(out)
 
 
@@ -105,12 +110,16 @@ def breakdown(jobs: dict[int, Job], benchmarks: dict[str, list[float]]) -> list[
     return sorted(rows, key=lambda r: (-r[2], r[0]))
 
 
-def report(jobs: dict[int, Job], benchmarks: dict[str, list[float]], cores: int) -> str:
+def report(jobs: dict[int, Job], benchmarks: dict[str, list[float]], cores: int,
+           cpu: dict[str, list[float]] | None = None) -> str:
     rows = breakdown(jobs, benchmarks)
     total = sum(r[2] for r in rows) or 1.0
-    lines = [f"{'rule':<22}{'jobs':>6}{'seconds':>10}{'share':>8}{'s/job':>8}  source"]
+    cpu = cpu or {}
+    lines = [f"{'rule':<22}{'jobs':>6}{'seconds':>10}{'share':>8}{'s/job':>8}{'cpu_s':>9}  source"]
     for rule, n, seconds, source in rows:
-        lines.append(f"{rule:<22}{n:>6}{seconds:>10.1f}{100 * seconds / total:>7.1f}%{seconds / n:>8.1f}  {source}")
+        cpu_s = f"{sum(cpu[rule]):.1f}" if rule in cpu else "-"
+        lines.append(f"{rule:<22}{n:>6}{seconds:>10.1f}{100 * seconds / total:>7.1f}%{seconds / n:>8.1f}"
+                     f"{cpu_s:>9}  {source}")
     done = [j for j in jobs.values() if j.end is not None]
     lines.append(f"{'total':<22}{len(done):>6}{total:>10.1f}{100.0:>7.1f}%")
     if done:
@@ -118,6 +127,10 @@ def report(jobs: dict[int, Job], benchmarks: dict[str, list[float]], cores: int)
         busy = busy_seconds(done)
         lines.append(f"wall time {wall:.0f} s ({wall / 60:.1f} min); job-seconds / wall {total / max(wall, 1):.2f} "
                      f"of {cores} cores; no job running for {wall - busy:.0f} s")
+    if cpu:
+        cpu_total = sum(sum(v) for v in cpu.values())
+        lines.append(f"CPU seconds of the benchmarked rules ({', '.join(sorted(cpu))}): {cpu_total:.0f}; on {cores} "
+                     f"idle cores at least {cpu_total / cores:.0f} s ({cpu_total / cores / 60:.1f} min)")
     unfinished = sorted(f"{j.rule}#{i}" for i, j in jobs.items() if j.end is None)
     if unfinished:
         lines.append(f"{len(unfinished)} jobs started and never finished: {', '.join(unfinished)}")
@@ -140,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     log = args.log or newest_log(args.directory)
     jobs = parse_log(log.read_text(encoding="utf-8"))
     print(f"{log}: {len(jobs)} jobs")
-    print(report(jobs, benchmark_seconds(args.directory / "benchmarks"), args.cores), end="")
+    folder = args.directory / "benchmarks"
+    print(report(jobs, benchmark_seconds(folder), args.cores, benchmark_seconds(folder, "cpu_time")), end="")
     return 0
 
 

@@ -21,7 +21,10 @@ is already tokenised); chrF (character-level, so independent of the tokenizer) i
 each with its sacreBLEU signature. Every test sentence must come back translated: a count mismatch is
 an error. The outputs are written when every language is scored, all through temporary files renamed
 at the end (hkd.fileio.atomic_outputs; hypotheses first, scores last), so a killed evaluation leaves
-no score file at all, and a rerun removes the temporary files a killed one left.
+no score file at all, and a rerun removes the temporary files a killed one left. With ``--out-dir``
+(the workflow's evaluation of a multilingual model: one output folder), the whole folder is written
+beside it and renamed into place (hkd.fileio.atomic_directory): a kill leaves no folder with some of
+its languages.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import time
 from pathlib import Path
 
 from hkd.fairseq_args import PLUGIN_DIR, device_args
-from hkd.fileio import atomic_outputs, remove_stale_temporaries
+from hkd.fileio import atomic_directory, atomic_outputs, remove_stale_temporaries
 
 log = logging.getLogger("hkd.evaluate")
 _UNSET = object()
@@ -200,9 +203,19 @@ def evaluate_one(args, translator: Translator | None, src: str, reference: Path,
     return translator, hyps, result
 
 
-def write_results(results: list[tuple[list[str], dict]], out_jsons: list[Path], out_hyps: list[Path]) -> None:
+def write_results(results: list[tuple[list[str], dict]], out_jsons: list[Path], out_hyps: list[Path],
+                  out_dir: Path | None = None) -> None:
     """Every language's outputs, once all are scored: all written to temporary files, then renamed, the
-    hypotheses first and the scores (what the tables read) last."""
+    hypotheses first and the scores (what the tables read) last; with `out_dir` (which holds them all),
+    written in a new folder that then replaces `out_dir`."""
+    if out_dir is not None:
+        outside = [str(p) for p in [*out_jsons, *out_hyps] if out_dir not in Path(p).parents]
+        if outside:
+            raise ValueError(f"--out-dir {out_dir}: {outside[0]} is not inside it")
+        with atomic_directory(out_dir) as tmp:
+            write_results(results, [tmp / Path(p).relative_to(out_dir) for p in out_jsons],
+                          [tmp / Path(p).relative_to(out_dir) for p in out_hyps])
+        return
     finals = {("hyp", i): path for i, path in enumerate(out_hyps)}
     finals.update({("json", i): path for i, path in enumerate(out_jsons)})
     with atomic_outputs(finals) as tmps:
@@ -230,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out-jsons", type=Path, nargs="+", required=True)
     parser.add_argument("--out-hyps", type=Path, nargs="+", required=True)
+    parser.add_argument("--out-dir", type=Path, default=None,
+                        help="the folder holding every output, written whole (a kill leaves none of it)")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="-- then extra fairseq-generate arguments")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
@@ -246,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     for src, ref in zip(args.src_langs, args.references):
         translator, hyps, result = evaluate_one(args, translator, src, ref, [a.replace("{lang}", src) for a in extra])
         results.append((hyps, result))
-    write_results(results, args.out_jsons, args.out_hyps)
+    write_results(results, args.out_jsons, args.out_hyps, args.out_dir)
     return 0
 
 

@@ -29,12 +29,11 @@ import html
 import json
 import logging
 import re
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hkd.fileio import write_atomic_text
+from hkd.fileio import atomic_directory, write_atomic_text
 
 log = logging.getLogger("hkd.pages")
 
@@ -152,23 +151,19 @@ def slug(title: str, most: int = 48) -> str:
 
 
 def markdown_pages(inputs: list[Path], out_dir: Path) -> list[Path]:
-    """One page per section of the markdown files, in --out-dir (emptied first)."""
+    """One page per section of the markdown files, in --out-dir (replaced whole: hkd.fileio.atomic_directory)."""
     sections = []
     for path in inputs:
         found = parse_markdown(Path(path).read_text(encoding="utf-8"), str(path))
         if not found:
             raise ValueError(f"{path}: no section with a table or text")
         sections += found
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    written = []
-    for number, section in enumerate(sections, 1):
-        path = out_dir / f"{number:02d}-{slug(section.title)}.html"
-        write_atomic_text(path, section_page(section))
-        written.append(path)
-        log.info("%s: %s", path, section.title)
-    return written
+    names = [f"{number:02d}-{slug(section.title)}.html" for number, section in enumerate(sections, 1)]
+    with atomic_directory(out_dir) as tmp:
+        for name, section in zip(names, sections):
+            (tmp / name).write_text(section_page(section), encoding="utf-8", newline="\n")
+            log.info("%s: %s", out_dir / name, section.title)
+    return [out_dir / name for name in names]
 
 
 def tsv_page(tsv: Path, title: str) -> str:

@@ -26,32 +26,20 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 
 from hkd.clusters_file import parse_clusters
 from hkd.curves import best_epoch_bleu
-from hkd.fileio import write_atomic_text
+from hkd.fileio import atomic_directory, write_atomic_text
 from hkd.plan import make_plan, teaching
 
 log = logging.getLogger("hkd.student")
 
 
-def prepare(clusters_path: Path, langs: list[str], stores: Path, curves: Path, out_dir: Path,
-            skip_types: list[str] | None = None) -> dict[str, list[str]]:
-    clusters = parse_clusters(clusters_path.read_text(encoding="utf-8"), str(clusters_path))[0]
-    unknown = sorted(set(skip_types or []) - set(clusters))
-    if unknown:
-        raise ValueError(f"--skip-types: {clusters_path} has no type {unknown}")
-    for skipped in skip_types or []:
-        log.info("type %s: not among the student's assistants (--skip-types)", skipped)
-    plan = make_plan(clusters, langs, False, {t: "" for t in skip_types or []})
-    table = teaching({t: c for t, c in clusters.items() if t not in (skip_types or [])}, langs)
-    serves = {f"{t}/{n}": f"{u[0]}/{u[1]}" for (t, n), u in plan.clusters().items()}
-    names = sorted({name for names in table.values() for name in names})
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
+def write_assistants(out_dir: Path, names: list[str], serves: dict[str, str], stores: Path, curves: Path,
+                     table: dict[str, list[str]]) -> None:
+    """The folder's contents: a link per assistant to its serving model's stores, map.json, dev_bleu.json."""
     (out_dir / "stores").mkdir(parents=True)
     unit_bleu = {}
     for name in names:
@@ -75,6 +63,22 @@ def prepare(clusters_path: Path, langs: list[str], stores: Path, curves: Path, o
             bleu[lang][name] = scores[lang]
     write_atomic_text(out_dir / "map.json", json.dumps(table, indent=1) + "\n")
     write_atomic_text(out_dir / "dev_bleu.json", json.dumps(bleu, indent=1, sort_keys=True) + "\n")
+
+
+def prepare(clusters_path: Path, langs: list[str], stores: Path, curves: Path, out_dir: Path,
+            skip_types: list[str] | None = None) -> dict[str, list[str]]:
+    clusters = parse_clusters(clusters_path.read_text(encoding="utf-8"), str(clusters_path))[0]
+    unknown = sorted(set(skip_types or []) - set(clusters))
+    if unknown:
+        raise ValueError(f"--skip-types: {clusters_path} has no type {unknown}")
+    for skipped in skip_types or []:
+        log.info("type %s: not among the student's assistants (--skip-types)", skipped)
+    plan = make_plan(clusters, langs, False, {t: "" for t in skip_types or []})
+    table = teaching({t: c for t, c in clusters.items() if t not in (skip_types or [])}, langs)
+    serves = {f"{t}/{n}": f"{u[0]}/{u[1]}" for (t, n), u in plan.clusters().items()}
+    names = sorted({name for names in table.values() for name in names})
+    with atomic_directory(out_dir) as tmp:  # the folder is one output: whole, or not there
+        write_assistants(tmp, names, serves, stores, curves, table)
     for lang, lang_names in table.items():
         log.info("%s: %d assistants %s", lang, len(lang_names), lang_names)
     return table

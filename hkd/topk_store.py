@@ -32,25 +32,28 @@ language, with reference log-probabilities (its perplexity on a batch gives the 
     python -m hkd.topk_store dump --data 'results/data/bin/{lang}' \
         --checkpoint results/assistants/wals/c3/checkpoint_best.pt --src-lang kk uz tr --tgt-lang en --k 8 \
         --ref-lprobs --out 'results/stores/assistant/wals/c3/{lang}'
+
+Stores named ``FOLDER/{lang}`` are one output, ``FOLDER`` (the workflow's ``assistant_store``): they
+are all written in a folder beside it, renamed into place once the last is done
+(``hkd.fileio.atomic_directory``), so a dump killed between two languages leaves no FOLDER at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hkd.fileio import honour_umask
+from hkd.fileio import atomic_directory, partial_folder, replace_folder
 
 log = logging.getLogger("hkd.topk_store")
 
@@ -278,16 +281,6 @@ def ids_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16) if vocab_size <= 65536 else np.dtype(np.int32)
 
 
-def remove_partial_stores(out: Path) -> int:
-    """Remove the temporary folders that killed dumps of the store `out` left beside it (a store is
-    as large as its data's target tokens times 2k+ bytes: one left behind per preemption fills a disk)."""
-    stale = sorted(p for p in Path(out).parent.glob(f".{Path(out).name}.partial-*") if p.is_dir())
-    for folder in stale:
-        log.info("removing %s: a dump of %s killed before it finished", folder, out)
-        shutil.rmtree(folder, ignore_errors=True)
-    return len(stale)
-
-
 class StoreWriter:
     """Fills a store in a temporary folder next to `out`; `finish` writes the header and renames it
     into place (replacing an older store). Rows may be written in any order, each sentence once.
@@ -297,10 +290,7 @@ class StoreWriter:
         from numpy.lib.format import open_memmap
 
         self.out = Path(out)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        remove_partial_stores(self.out)
-        self.tmp = Path(tempfile.mkdtemp(dir=self.out.parent, prefix=f".{self.out.name}.partial-"))
-        honour_umask(self.tmp)  # mkdtemp makes it private; the store is an ordinary output folder
+        self.tmp = partial_folder(self.out)
         sizes = np.asarray(sizes, dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         n = int(self.offsets[-1])
@@ -346,9 +336,7 @@ class StoreWriter:
         del self.ids, self.probs, self.ref
         with open(self.tmp / HEADER, "w", encoding="utf-8") as f:
             f.write(json.dumps(full, indent=1, sort_keys=True) + "\n")
-        if self.out.exists():
-            shutil.rmtree(self.out)
-        os.replace(self.tmp, self.out)
+        replace_folder(self.tmp, self.out)
         return self.out
 
 
@@ -496,10 +484,15 @@ def main(argv: list[str] | None = None) -> int:
         langs = args.src_lang
         if len(langs) > 1 and not ("{lang}" in str(args.data) and "{lang}" in str(args.out)):
             parser.error("several --src-lang need {lang} in both --data and --out")
-        for lang in langs:  # one process for all of a model's languages: the start-up is paid once
-            dump(Path(str(args.data).replace("{lang}", lang)), args.checkpoint, lang, args.tgt_lang, args.k,
-                 Path(str(args.out).replace("{lang}", lang)), args.split, args.ref_lprobs, args.max_tokens,
-                 args.max_sentences, args.device, args.source_prefix)
+        # one process for all of a model's languages: the start-up is paid once. Stores named
+        # FOLDER/{lang} are one output, FOLDER: written whole beside it, then renamed into place
+        folder = args.out.parent if args.out.name == "{lang}" else None
+        with atomic_directory(folder) if folder else contextlib.nullcontext() as tmp:
+            out = tmp / "{lang}" if folder else args.out
+            for lang in langs:
+                dump(Path(str(args.data).replace("{lang}", lang)), args.checkpoint, lang, args.tgt_lang, args.k,
+                     Path(str(out).replace("{lang}", lang)), args.split, args.ref_lprobs, args.max_tokens,
+                     args.max_sentences, args.device, args.source_prefix)
     elif args.command == "check":
         store = TopkStore(args.store)
         try:

@@ -87,6 +87,7 @@ rule evaluate_assistant:
         hyps=lambda wildcards, output: [
             f"{output}/{lang}.hyp" for lang in members(wildcards)
         ],
+        out_dir=lambda wildcards, output: ["--out-dir", output[0]],
         extra=hkd_generate_extra,
     shell:
         EVALUATE

@@ -39,7 +39,8 @@ wildcard_constraints:
 # and depends (what else its run is trained on), params data (their folder), work (its work folder),
 # options (hkd.train's own: --publish, --mixed-precision) and fairseq (the model's arguments). An
 # evaluation job (hkd.evaluate) has inputs checkpoint, data and references, params EVALUATION (the
-# config's `evaluation`), data, langs, system, jsons, hyps and extra (the arguments after `--`).
+# config's `evaluation`), data, langs, system, jsons, hyps, out_dir (a directory output: ["--out-dir",
+# it], written whole; else []) and extra (the arguments after `--`).
 TRAIN = (
     "python -m hkd.train --data {params.data:q} --work-dir {params.work:q}"
     " --checkpoint {output.checkpoint:q} --curve {output.curve:q} --threads {threads}"
@@ -52,7 +53,7 @@ EVALUATE = (
     " --system {params.system:q} --beam {params.beam:q} --tokenize {params.tokenize:q}"
     " --batch-size {params.batch_size:q} --max-len-a {params.max_len_a:q}"
     " --max-len-b {params.max_len_b:q} --threads {threads}"
-    " --out-jsons {params.jsons:q} --out-hyps {params.hyps:q} {params.extra} > {log:q} 2>&1"
+    " --out-jsons {params.jsons:q} --out-hyps {params.hyps:q} {params.out_dir:q} {params.extra} > {log:q} 2>&1"
 )
 EVALUATION = {
     "target": TARGET,

@@ -123,6 +123,7 @@ rule evaluate_student:
         system=lambda wildcards: "hkd",  # a function: --lint takes the string for a path prefix
         jsons=lambda wildcards, output: [f"{output}/{lang}.json" for lang in LANGS],
         hyps=lambda wildcards, output: [f"{output}/{lang}.hyp" for lang in LANGS],
+        out_dir=lambda wildcards, output: ["--out-dir", output[0]],
         extra=hkd_generate_extra,
     shell:
         EVALUATE

@@ -55,6 +55,7 @@ rule evaluate_teacher:
         system="teacher",
         jsons=lambda wildcards, output: output.score,
         hyps=lambda wildcards, output: output.hyp,
+        out_dir=[],
         extra="",
     shell:
         EVALUATE

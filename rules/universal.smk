@@ -77,6 +77,7 @@ rule evaluate_universal:
         system="universal",
         jsons=lambda wildcards, output: output.scores,
         hyps=lambda wildcards, output: output.hyps,
+        out_dir=[],
         extra=f"-- {universal_generate_args()}",
     shell:
         EVALUATE

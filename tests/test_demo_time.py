@@ -50,6 +50,21 @@ def test_jobs_rules_and_idle_time(tmp_path):
         (bench / f"{lang}.tsv").write_text(f"s\th:m:s\tmax_rss\n{s}\t0:00:39\t100\n")
     benchmarks = demo_time.benchmark_seconds(tmp_path / "benchmarks")
     assert demo_time.breakdown(jobs, benchmarks)[0] == ("train_teacher", 2, 87.75, "benchmark")
+    assert demo_time.benchmark_seconds(tmp_path / "benchmarks", "cpu_time") == {}  # no such column
+
+
+def test_cpu_seconds_give_the_least_wall_time_on_idle_cores(tmp_path):
+    """A run that shared its cores: wall seconds inflated, CPU seconds (cpu_time) still the work."""
+    jobs = demo_time.parse_log(LOG)
+    bench = tmp_path / "benchmarks" / "train_teacher"
+    bench.mkdir(parents=True)
+    for lang, s, cpu in (("na", 39.5, 30.0), ("nb", 48.25, 50.0)):
+        (bench / f"{lang}.tsv").write_text(f"s\th:m:s\tcpu_time\n{s}\t0:00:39\t{cpu}\n")
+    cpu = demo_time.benchmark_seconds(tmp_path / "benchmarks", "cpu_time")
+    assert cpu == {"train_teacher": [30.0, 50.0]}
+    text = demo_time.report(jobs, demo_time.benchmark_seconds(tmp_path / "benchmarks"), 2, cpu)
+    assert "CPU seconds of the benchmarked rules (train_teacher): 80; on 2 idle cores at least 40 s" in text
+    assert [line.split()[5] for line in text.splitlines() if line.startswith("train_teacher")] == ["80.0"]
 
 
 def test_a_job_finished_but_never_started_is_an_error():
