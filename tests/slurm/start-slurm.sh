@@ -22,6 +22,8 @@
 #   SLURMCTLD_PORT=6817 SLURMD_PORT=6818 SLURMDBD_PORT=6819 MYSQL_PORT=16306
 #   KILL_WAIT=5               seconds between SIGTERM and SIGKILL for a job at its time limit
 #   OVER_TIME_LIMIT=0         minutes a job may run past its time limit
+#   WAIT_OTHER=900            seconds to wait for another test cluster on this machine to stop
+#   CHECK_ONLY=0              1: only the checks that come before a start (and the waiting), then exit
 # Writes STATE_DIR/startup.tsv (seconds since start at the end of each phase), STATE_DIR/log/*.log.
 # SLURM checks time limits about every 30 s: a job with `-t 1` is stopped 60-90 s after it starts.
 set -euo pipefail
@@ -37,7 +39,9 @@ SLURMDBD_PORT=${SLURMDBD_PORT:-6819}
 MYSQL_PORT=${MYSQL_PORT:-16306}
 KILL_WAIT=${KILL_WAIT:-5}
 OVER_TIME_LIMIT=${OVER_TIME_LIMIT:-0}
-ETC_CONF=/etc/slurm/slurm.conf
+WAIT_OTHER=${WAIT_OTHER:-900}
+CHECK_ONLY=${CHECK_ONLY:-0}
+ETC_CONF=${ETC_CONF:-/etc/slurm/slurm.conf}   # another path only in the scripts' own tests
 MARK="# written by tests/slurm/start-slurm.sh"
 
 T0=$(date +%s.%N)
@@ -55,20 +59,31 @@ wait_for() { # wait_for SECONDS CMD...: run CMD until it succeeds
 
 [ "$(id -u)" = 0 ] || die "must run as root (the daemons run as root)"
 case "$STATE_DIR" in /*) ;; *) die "STATE_DIR must be an absolute path: $STATE_DIR" ;; esac
-if ls "$STATE_DIR"/run/*.pid >/dev/null 2>&1; then
-  die "$STATE_DIR/run holds pid files: stop that cluster first (STATE_DIR=$STATE_DIR $(dirname "$0")/stop-slurm.sh)"
+. "$(dirname "$0")/daemons.sh"   # live_daemons
+if [ -n "$(live_daemons "$STATE_DIR")" ]; then
+  die "a cluster runs in $STATE_DIR ($(live_daemons "$STATE_DIR")): stop it first (STATE_DIR=$STATE_DIR $(dirname "$0")/stop-slurm.sh)"
 fi
+# One test cluster at a time: they share /etc/slurm/slurm.conf and the ports. Another one that still
+# runs (a second test session on this machine) is waited for; one whose daemons are gone, killed
+# without stop-slurm.sh, leaves pid files and a link that mean nothing: its link is replaced below.
 if [ -e "$ETC_CONF" ] || [ -L "$ETC_CONF" ]; then
   [ -L "$ETC_CONF" ] || die "$ETC_CONF is a real SLURM config (not a test cluster's link): not touching it"
   target=$(readlink "$ETC_CONF")
   if [ -e "$target" ]; then
     grep -qxF "$MARK" "$target" || die "$ETC_CONF -> $target is not a test cluster's config: not touching it"
     other=$(dirname "$(dirname "$target")")
-    if [ "$other" != "$STATE_DIR" ] && ls "$other"/run/*.pid >/dev/null 2>&1; then
-      die "another test cluster runs in $other: stop it first (STATE_DIR=$other stop-slurm.sh)"
+    if [ "$other" != "$STATE_DIR" ]; then
+      waited=0
+      while [ -n "$(live_daemons "$other")" ]; do
+        [ "$waited" -ge "$WAIT_OTHER" ] && die "another test cluster runs in $other ($(live_daemons "$other")) after ${WAIT_OTHER} s of waiting: stop it first (STATE_DIR=$other stop-slurm.sh)"
+        [ "$waited" = 0 ] && log "another test cluster runs in $other ($(live_daemons "$other")): waiting up to ${WAIT_OTHER} s for it to stop"
+        sleep 5; waited=$((waited + 5))
+      done
+      [ "$waited" -gt 0 ] && log "the cluster in $other stopped after ${waited} s"
     fi
   fi
 fi
+[ "$CHECK_ONLY" = 1 ] && { log "a test cluster can start in $STATE_DIR"; exit 0; }
 
 # ---------------------------------------------------------------------------------------- packages
 PROGRAMS="/usr/sbin/slurmctld /usr/sbin/slurmd /usr/sbin/slurmdbd /usr/bin/sbatch /usr/bin/sacct

@@ -13,16 +13,9 @@ set -uo pipefail
 STATE_DIR=${STATE_DIR:-/tmp/hkd-slurm}
 RUN=$STATE_DIR/run
 export SLURM_CONF=$STATE_DIR/etc/slurm.conf
-ETC_CONF=/etc/slurm/slurm.conf
+ETC_CONF=${ETC_CONF:-/etc/slurm/slurm.conf}   # another path only in the scripts' own tests
 
-alive() { # alive PIDFILE PROGRAM: print the pid if the pid file names a live PROGRAM process
-  local pid comm
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  comm=$(ps -p "$pid" -o comm= 2>/dev/null) || return 1
-  [ "$comm" = "$2" ] || return 1
-  echo "$pid"
-}
+. "$(dirname "$0")/daemons.sh"   # alive, DAEMONS
 
 stop_one() { # stop_one PIDFILE PROGRAM
   local pid
@@ -47,11 +40,7 @@ if alive "$RUN/slurmctld.pid" slurmctld >/dev/null && [ -f "$SLURM_CONF" ]; then
   fi
 fi
 
-stop_one "$RUN/slurmd.pid" slurmd
-stop_one "$RUN/slurmctld.pid" slurmctld
-stop_one "$RUN/slurmdbd.pid" slurmdbd
-stop_one "$RUN/mariadbd.pid" mariadbd
-stop_one "$RUN/munged.pid" munged
+for program in $DAEMONS; do stop_one "$RUN/$program.pid" "$program"; done
 
 if [ -L "$ETC_CONF" ] && [ "$(readlink "$ETC_CONF")" = "$SLURM_CONF" ]; then
   rm -f "$ETC_CONF"
