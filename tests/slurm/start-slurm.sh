@@ -60,8 +60,9 @@ wait_for() { # wait_for SECONDS CMD...: run CMD until it succeeds
 [ "$(id -u)" = 0 ] || die "must run as root (the daemons run as root)"
 case "$STATE_DIR" in /*) ;; *) die "STATE_DIR must be an absolute path: $STATE_DIR" ;; esac
 . "$(dirname "$0")/daemons.sh"   # live_daemons
-if [ -n "$(live_daemons "$STATE_DIR")" ]; then
-  die "a cluster runs in $STATE_DIR ($(live_daemons "$STATE_DIR")): stop it first (STATE_DIR=$STATE_DIR $(dirname "$0")/stop-slurm.sh)"
+live=$(live_daemons "$STATE_DIR")
+if [ -n "$live" ]; then
+  die "a cluster runs in $STATE_DIR ($live): stop it first (STATE_DIR=$STATE_DIR $(dirname "$0")/stop-slurm.sh)"
 fi
 # One test cluster at a time: they share /etc/slurm/slurm.conf and the ports. Another one that still
 # runs (a second test session on this machine) is waited for; one whose daemons are gone, killed
@@ -74,9 +75,9 @@ if [ -e "$ETC_CONF" ] || [ -L "$ETC_CONF" ]; then
     other=$(dirname "$(dirname "$target")")
     if [ "$other" != "$STATE_DIR" ]; then
       waited=0
-      while [ -n "$(live_daemons "$other")" ]; do
-        [ "$waited" -ge "$WAIT_OTHER" ] && die "another test cluster runs in $other ($(live_daemons "$other")) after ${WAIT_OTHER} s of waiting: stop it first (STATE_DIR=$other stop-slurm.sh)"
-        [ "$waited" = 0 ] && log "another test cluster runs in $other ($(live_daemons "$other")): waiting up to ${WAIT_OTHER} s for it to stop"
+      while live=$(live_daemons "$other") && [ -n "$live" ]; do
+        [ "$waited" -ge "$WAIT_OTHER" ] && die "another test cluster runs in $other ($live) after ${waited} s of waiting: stop it first (STATE_DIR=$other stop-slurm.sh)"
+        [ "$waited" = 0 ] && log "another test cluster runs in $other ($live): waiting up to ${WAIT_OTHER} s for it to stop"
         sleep 5; waited=$((waited + 5))
       done
       [ "$waited" -gt 0 ] && log "the cluster in $other stopped after ${waited} s"
