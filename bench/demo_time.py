@@ -2,7 +2,8 @@
 
     python bench/demo_time.py [--directory .] [--log .snakemake/log/<run>.snakemake.log] [--cores 2]
 
-Reads Snakemake's own log of the run (default: the newest under DIRECTORY/.snakemake/log): each job's
+Reads Snakemake's own log of the run (default: the newest under DIRECTORY/.snakemake/log that ran a
+job, not the report's run after it): each job's
 start ("[time]" then "rule NAME:" or "localrule NAME:" with its "jobid: N") and end ("[time]" then
 "Finished jobid: N (Rule: NAME)"), to the second. Where a rule has Snakemake benchmark files
 (DIRECTORY/benchmarks/<rule>/..., column ``s``), their seconds replace the log's, which round to
@@ -138,16 +139,17 @@ def report(jobs: dict[int, Job], benchmarks: dict[str, list[float]], cores: int,
 
 
 def newest_log(directory: Path) -> Path:
-    logs = sorted((directory / ".snakemake" / "log").glob("*.snakemake.log"))
+    """The newest log of a run that ran jobs: `make demo` ends with the report's run, which runs none."""
+    logs = sorted((directory / ".snakemake" / "log").glob("*.snakemake.log"))  # named by their start time
     if not logs:
         raise FileNotFoundError(f"{directory / '.snakemake' / 'log'}: no Snakemake log; run the workflow first")
-    return logs[-1]  # named by their start time
+    return next((log for log in reversed(logs) if parse_log(log.read_text(encoding="utf-8"))), logs[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--directory", type=Path, default=Path("."), help="the run's working directory")
-    parser.add_argument("--log", type=Path, help="Snakemake's log of the run (default: the newest)")
+    parser.add_argument("--log", type=Path, help="Snakemake's log of the run (default: the newest that ran a job)")
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args(argv)
     log = args.log or newest_log(args.directory)

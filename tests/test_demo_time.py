@@ -70,3 +70,15 @@ def test_cpu_seconds_give_the_least_wall_time_on_idle_cores(tmp_path):
 def test_a_job_finished_but_never_started_is_an_error():
     with pytest.raises(ValueError, match="line 2: job 3 .x. finished but never started"):
         demo_time.parse_log("[Tue Dec  1 23:24:58 2026]\nFinished jobid: 3 (Rule: x)\n")
+
+
+def test_the_default_log_is_the_newest_run_that_ran_jobs(tmp_path):
+    """`make demo` runs the report last: its log has no job and must not hide the run's."""
+    logs = tmp_path / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    (logs / "2026-12-02T195525.1.snakemake.log").write_text(LOG)
+    (logs / "2026-12-02T203833.2.snakemake.log").write_text("Building DAG of jobs...\nNothing to be done.\n")
+    assert demo_time.newest_log(tmp_path).name.startswith("2026-12-02T195525")
+    (logs / "2026-12-02T203833.2.snakemake.log").unlink()
+    (logs / "2026-12-02T100000.0.snakemake.log").write_text("Nothing to be done.\n")
+    assert demo_time.newest_log(tmp_path).name.startswith("2026-12-02T195525")
