@@ -43,6 +43,9 @@ rule student_assistants:
         directory("results/student/assistants"),
     log:
         "logs/student_assistants.log",
+    # on the student's chain, as its stores and training are: above the random types' and selective_all's
+    # assistants (assistant_priority), which would otherwise take both cores and hold the student back
+    priority: 5
     conda:
         "../envs/data.yaml"
     params:
