@@ -11,6 +11,7 @@ RUN is a finished (or started) demo run: its binarized pairs (rule multilingual_
 settings as they are; ``lr01:lr=0.01``, ``e48:embed_dim=48,ffn_dim=96``). Each variant trains with
 hkd.train as the workflow does (one thread), ``--jobs`` at a time, in WORK/<name>/; ``--curve FILE``
 instead reads a finished run's curve (e.g. RUN/results/universal/curve.jsonl) and trains nothing.
+A variant already trained in WORK resumes (hkd.train): its seconds are then those of the last call.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hkd import fairseq_args  # noqa: E402
+from hkd.convergence import stop_reason, validations  # noqa: E402
+from hkd.train import read_jsonl  # noqa: E402
 
 
 def parse_variant(text: str) -> tuple[str, dict]:
@@ -45,22 +48,20 @@ def parse_variant(text: str) -> tuple[str, dict]:
     return name, settings
 
 
-def summary(curve: Path) -> dict:
-    """Epochs, updates, target tokens and the best dev loss of a training curve (hkd.train's)."""
-    records = [json.loads(line) for line in curve.read_text(encoding="utf-8").splitlines() if line.strip()]
-    train = [r for r in records if r.get("tag") == "train"]
-    valid = [(r["epoch"], r["valid_loss"]) for r in records if r.get("tag") == "valid"]
+def summary(curve: Path, max_epoch: int, patience: int) -> dict:
+    """Epochs, updates, target tokens, the best dev loss and why training stopped, of a training curve
+    (hkd.train's; the best epoch and the reason as in results/tables/convergence.tsv)."""
+    train = [r for r in read_jsonl(curve) if r.get("tag") == "train"]
     tokens, before = 0.0, 0
     for r in train:
         tokens += r["train_wpb"] * (r["train_num_updates"] - before)
         before = r["train_num_updates"]
-    best = min(valid, key=lambda v: (v[1], -v[0]))
+    stop = stop_reason(validations(curve, "loss"), max_epoch, patience, "loss")
     return {"epochs": len(train), "updates": before, "tokens_M": round(tokens / 1e6, 2),
-            "best_epoch": best[0], "best_loss": best[1]}
+            "best_epoch": stop["best_epoch"], "best_loss": stop["best"], "reason": stop["reason"]}
 
 
-def train(name: str, overrides: dict, data: Path, work: Path, max_epoch: int) -> dict:
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+def train(name: str, overrides: dict, config: dict, data: Path, work: Path, max_epoch: int) -> dict:
     universal = dict(config["universal"])
     universal["settings"] = {**universal["settings"], "max_epoch": max_epoch, **overrides}
     args = fairseq_args.universal_args(config["languages"], config["target"], universal)
@@ -77,7 +78,8 @@ def train(name: str, overrides: dict, data: Path, work: Path, max_epoch: int) ->
     status = os.waitstatus_to_exitcode(status)
     if status != 0:
         raise SystemExit(f"{name}: hkd.train failed (exit {status}); see {work / f'{name}.log'}")
-    return {"variant": name, **summary(folder / "curve.jsonl"), "cpu_s": round(usage.ru_utime + usage.ru_stime),
+    patience = universal["settings"]["patience"]
+    return {"variant": name, **summary(folder / "curve.jsonl", max_epoch, patience), "cpu_s": round(usage.ru_utime + usage.ru_stime),
             "wall_s": round(time.time() - start)}
 
 
@@ -90,15 +92,17 @@ def main() -> int:
     ap.add_argument("--curve", type=Path, action="append", default=[], help="a finished run's curve.jsonl")
     ap.add_argument("variants", nargs="*")
     args = ap.parse_args()
-    rows = [{"variant": str(curve), **summary(curve)} for curve in args.curve]
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    patience = config["universal"]["settings"]["patience"]
+    rows = [{"variant": str(curve), **summary(curve, args.max_epoch, patience)} for curve in args.curve]
     if args.variants:
         if args.data is None:
             ap.error("--data is needed to train variants")
         args.work.mkdir(parents=True, exist_ok=True)
         variants = [parse_variant(v) for v in args.variants]
         with ThreadPoolExecutor(args.jobs) as pool:
-            rows += list(pool.map(lambda v: train(*v, args.data.resolve(), args.work, args.max_epoch), variants))
-    columns = ["variant", "epochs", "best_epoch", "updates", "tokens_M", "best_loss", "cpu_s", "wall_s"]
+            rows += list(pool.map(lambda v: train(*v, config, args.data.resolve(), args.work, args.max_epoch), variants))
+    columns = ["variant", "epochs", "best_epoch", "updates", "tokens_M", "best_loss", "reason", "cpu_s", "wall_s"]
     print("\t".join(columns))
     for row in rows:
         print("\t".join(str(row.get(c, "-")) for c in columns))
